@@ -1,0 +1,51 @@
+SHELL := /bin/bash
+# vidlabel build, test and benchmark entry points. `make test` is what CI runs
+# (.ci/run): it installs what it needs (apt packages, Python tool venv,
+# models, fixtures) on a fresh machine, then runs the whole test suite.
+
+PREFIX      ?= /usr/local
+SWIFT       ?= swift
+CONFIG      ?= release
+BIN         := .build/$(CONFIG)/vidlabel
+APT_PKGS    := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
+FIXTURES    := Fixtures/gen/.stamp
+
+.PHONY: all deps build fixtures test install bench clean
+
+all: build
+
+# Installs only the Debian packages that are missing; silent when all are there.
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Release build; the SIMD compiler flags live in Package.swift so plain
+# `swift build -c release` gets them too.
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+$(FIXTURES): Tools/make-fixtures.sh | deps
+	Tools/make-fixtures.sh Fixtures/gen
+	@touch $@
+
+fixtures: $(FIXTURES)
+
+test: deps fixtures
+	$(SWIFT) build -c $(CONFIG)
+	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
+	@$(SWIFT) test -c $(CONFIG) --disable-swift-testing 2>&1 | tee .build/test.log | grep -E "(error|failed|Executed)" ; \
+	  exit $${PIPESTATUS[0]}
+
+install: build
+	install -d $(PREFIX)/bin
+	install -m 755 $(BIN) $(PREFIX)/bin/vidlabel
+
+bench: build fixtures
+	Tools/bench.sh
+
+clean:
+	rm -rf .build Fixtures/gen

@@ -1,0 +1,426 @@
+import CFFmpeg
+
+/// Which frames to take from a video.
+public enum SamplingMode: Sendable, Equatable {
+    /// Key frames only: non-key packets never reach the decoder. The default, and the fastest.
+    case keyframes
+    /// One frame every `seconds`, found by seeking: the first frame at or after each target time.
+    case interval(seconds: Double)
+    /// The first frame of each shot, from a content-change score (mean HSV difference of
+    /// consecutive downscaled frames, 0-255 scale, as PySceneDetect's content detector).
+    case scenes(threshold: Double)
+
+    /// Default scene-change threshold, PySceneDetect's content detector default.
+    public static let defaultSceneThreshold = 27.0
+
+    /// Parses `keyframes`, `interval:S`, `scenes` or `scenes:THRESHOLD`.
+    public init?(argument: String) {
+        let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        switch parts[0] {
+        case "keyframes" where parts.count == 1:
+            self = .keyframes
+        case "interval":
+            guard parts.count == 2, let s = Double(parts[1]), s > 0, s.isFinite else { return nil }
+            self = .interval(seconds: s)
+        case "scenes":
+            if parts.count == 1 { self = .scenes(threshold: SamplingMode.defaultSceneThreshold); return }
+            guard let t = Double(parts[1]), t > 0, t.isFinite else { return nil }
+            self = .scenes(threshold: t)
+        default:
+            return nil
+        }
+    }
+
+    /// Short name used in reports: `keyframes`, `interval` or `scenes`.
+    public var name: String {
+        switch self {
+        case .keyframes: return "keyframes"
+        case .interval: return "interval"
+        case .scenes: return "scenes"
+        }
+    }
+}
+
+/// Options common to every sampler.
+public struct SamplingOptions: Sendable, Equatable {
+    public var mode: SamplingMode = .keyframes
+    /// Keyframes mode: drop key frames closer than this to the previous sampled frame
+    /// (keeps all-intra codecs such as MJPEG from sampling every frame).
+    public var minInterval: Double = 1.0
+    /// Keyframes mode: when key frames are further apart than this, also sample
+    /// decoded frames in between, one every `maxGap` seconds. Off when nil.
+    public var maxGap: Double? = nil
+    /// Stop after this many sampled frames.
+    public var maxFrames: Int? = nil
+    /// Only frames at or after this time (seconds from stream start).
+    public var start: Double? = nil
+    /// Only frames at or before this time.
+    public var end: Double? = nil
+    /// Scenes mode: a cut must be at least this many frames after the previous one.
+    public var minSceneFrames: Int = 15
+    /// Decoder threads.
+    public var decodeThreads: Int = 1
+
+    public init() {}
+}
+
+/// One sampled frame: its exact timestamp and the pictures requested for it.
+public struct SampledFrame: Sendable {
+    /// Position among the sampled frames, from 0.
+    public let index: Int
+    /// Presentation timestamp in `timeBase` units, as in the container.
+    public let pts: Int64
+    public let timeBase: Rational
+    /// Seconds since the stream start: `(pts - start_time) * timeBase`.
+    public let timeS: Double
+    public let keyFrame: Bool
+    /// `I`, `P`, `B`, ... (FFmpeg's picture type letter).
+    public let pictType: String
+    /// One picture per `ImageRequest` given to the sampler, in the same order.
+    public let images: [RGBImage]
+}
+
+/// Streams sampled frames out of a video file: only the frames being decoded
+/// are in memory, whatever the video's length. Not thread-safe.
+///
+/// Use `while let frame = try sampler.next() { ... }`. At the end, `warnings`
+/// holds the non-fatal problems met (corrupt packets skipped, early end).
+public final class FrameSampler {
+    public let file: VideoFile
+    public let options: SamplingOptions
+    public let outputs: [ImageRequest]
+    /// Non-fatal problems met so far (at most `maxWarnings`; `warningCount` counts all).
+    public private(set) var warnings: [DecodeWarning] = []
+    public private(set) var warningCount = 0
+    /// Frames the decoder produced (sampled or not).
+    public private(set) var framesDecoded = 0
+    /// Frames returned by `next()`.
+    public private(set) var framesSampled = 0
+
+    public static let maxWarnings = 100
+
+    private let decoder: Decoder
+    private let converter: FrameConverter
+    private var inputEnded = false
+    private var finished = false
+    private var started = false
+    private var readFailure: String? = nil
+    private var packetErrors = 0
+    private var packetsSent = 0
+    private let halfTick: Double
+
+    // keyframes
+    private var lastSampledTime: Double? = nil
+    private var lastKeyTime: Double? = nil
+    private var lastSentKeyTime: Double? = nil
+    private var filterPackets: Bool
+    // interval
+    private var targetIndex = 0
+    private var lastDecodedTime: Double? = nil
+    // scenes
+    private var previousHSV: [UInt8]? = nil
+    private var framesSinceCut = 0
+    private var lastFrameTime: Double? = nil
+
+    /// - Parameters:
+    ///   - outputs: the pictures each sampled frame carries (may be empty when only times are wanted).
+    public init(file: VideoFile, options: SamplingOptions = SamplingOptions(), outputs: [ImageRequest]) throws {
+        self.file = file
+        self.options = options
+        self.outputs = outputs
+        let keyOnly = options.mode == .keyframes && options.maxGap == nil
+        filterPackets = keyOnly
+        decoder = try Decoder(file: file, threads: max(1, options.decodeThreads), skipNonKey: keyOnly)
+        converter = FrameConverter(rotation: file.info.rotation, sampleAspectRatio: file.info.sampleAspectRatio)
+        halfTick = file.info.timeBase.value / 2
+    }
+
+    /// Opens `path` and samples it.
+    public convenience init(path: String, options: SamplingOptions = SamplingOptions(), outputs: [ImageRequest]) throws {
+        try self.init(file: VideoFile(path: path), options: options, outputs: outputs)
+    }
+
+    /// The next sampled frame, or nil at the end.
+    /// - Throws: `VideoError` (`no_frames`, `truncated`, `decode_failed`) when
+    ///   the video ends without a single frame sampled.
+    public func next() throws -> SampledFrame? {
+        if finished { return nil }
+        if !started {
+            started = true
+            // Interval sampling seeks per target; the others start from `start`.
+            if let s = options.start, s > 0, !isInterval { seek(to: s) }
+        }
+        if let m = options.maxFrames, framesSampled >= m { return finish() }
+        let found: Bool
+        switch options.mode {
+        case .keyframes: found = try nextKeyframe()
+        case .interval(let s): found = try nextInterval(every: s)
+        case .scenes(let threshold): found = try nextScene(threshold: threshold)
+        }
+        guard found else { return try finishOrThrow() }
+        let f = decoder.frame
+        let images = try outputs.enumerated().map { i, req in
+            do { return try converter.convert(f, req, slot: i) } catch let e as VideoError {
+                throw VideoError(file: file.path, category: e.category, reason: e.reason)
+            }
+        }
+        let pts = frameTimestamp(f)
+        let picture = av_get_picture_type_char(f.pointee.pict_type)
+        let sample = SampledFrame(
+            index: framesSampled, pts: pts, timeBase: file.info.timeBase, timeS: file.seconds(pts),
+            keyFrame: f.pointee.key_frame != 0,
+            pictType: String(UnicodeScalar(UInt8(bitPattern: picture))),
+            images: images)
+        framesSampled += 1
+        return sample
+    }
+
+    private var isInterval: Bool {
+        if case .interval = options.mode { return true }
+        return false
+    }
+
+    private func finish() -> SampledFrame? {
+        finished = true
+        return nil
+    }
+
+    private func finishOrThrow() throws -> SampledFrame? {
+        finished = true
+        if framesSampled > 0 { return nil }
+        if let failure = readFailure, framesDecoded == 0 {
+            throw VideoError(file: file.path, category: .truncated, reason: "no frame before the data ends: \(failure)")
+        }
+        if packetErrors > 0 && framesDecoded == 0 {
+            throw VideoError(file: file.path, category: .decodeFailed, reason: "every packet failed to decode (\(packetErrors) errors)")
+        }
+        if framesDecoded == 0 {
+            throw VideoError(file: file.path, category: .noFrames, reason: packetsSent == 0 ? "video stream has no frames" : "decoder produced no frames")
+        }
+        throw VideoError(file: file.path, category: .noFrames, reason: "no frame in the requested range")
+    }
+
+    // MARK: sampling modes
+
+    private func nextKeyframe() throws -> Bool {
+        while try decodeNext() {
+            let f = decoder.frame
+            let t = file.seconds(frameTimestamp(f))
+            if let s = options.start, t + halfTick < s { continue }
+            if let e = options.end, t - halfTick > e { return false }
+            let isKey = f.pointee.key_frame != 0 || f.pointee.pict_type == AV_PICTURE_TYPE_I
+            if isKey {
+                // --min-interval spaces key frames; frames filling gaps do not push them away.
+                if let last = lastKeyTime, t - last + halfTick < options.minInterval { continue }
+                lastKeyTime = t
+            } else {
+                // Only reached with --max-gap: fill long gaps between key frames.
+                guard let gap = options.maxGap, let last = lastSampledTime, t - last + halfTick >= gap else { continue }
+            }
+            lastSampledTime = t
+            return true
+        }
+        return false
+    }
+
+    private func nextInterval(every step: Double) throws -> Bool {
+        let begin = options.start ?? 0
+        let limit = min(options.end ?? .infinity, file.info.durationS ?? .infinity)
+        while true {
+            let target = begin + Double(targetIndex) * step
+            if target > limit + halfTick { return false }
+            if shouldSeek(to: target) {
+                seek(to: target)
+                lastDecodedTime = nil
+            }
+            var hit = false
+            while try decodeNext() {
+                let t = file.seconds(frameTimestamp(decoder.frame))
+                lastDecodedTime = t
+                if t + halfTick >= target { hit = true; break }
+            }
+            guard hit, let t = lastDecodedTime else { return false }
+            if t - halfTick > limit { return false }
+            // This frame also answers every later target it is at or after: skip those.
+            repeat { targetIndex += 1 } while begin + Double(targetIndex) * step <= t + halfTick
+            return true
+        }
+    }
+
+    /// Seeking costs a decoder flush and a GOP of decoding: only worth it
+    /// when the key frame before `target` lies ahead of where decoding is now.
+    private func shouldSeek(to target: Double) -> Bool {
+        guard let current = lastDecodedTime else { return target > 0 || framesDecoded > 0 }
+        if target < current { return true }
+        let st = file.stream
+        if avformat_index_get_entries_count(st) > 0 {
+            let idx = av_index_search_timestamp(st, file.timestamp(target), AVSEEK_FLAG_BACKWARD)
+            if idx >= 0, let entry = avformat_index_get_entry(st, idx) {
+                return file.seconds(entry.pointee.timestamp) > current + halfTick
+            }
+        }
+        return target - current > 2.0
+    }
+
+    private func nextScene(threshold: Double) throws -> Bool {
+        while try decodeNext() {
+            let f = decoder.frame
+            let t = file.seconds(frameTimestamp(f))
+            if let e = options.end, t - halfTick > e { return false }
+            if let s = options.start, t + halfTick < s { continue }
+            let hsv = try sceneSignature(f)
+            framesSinceCut += 1
+            defer { previousHSV = hsv }
+            guard let previous = previousHSV else { framesSinceCut = 0; return true }
+            if framesSinceCut >= options.minSceneFrames && contentScore(previous, hsv) >= threshold {
+                framesSinceCut = 0
+                return true
+            }
+        }
+        return false
+    }
+
+    /// A small HSV picture of the frame (OpenCV 8-bit convention: H in 0-179).
+    private func sceneSignature(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
+        let w = 96
+        let aspect = Double(file.info.displayHeight) / Double(max(1, file.info.displayWidth))
+        let h = max(8, Int((Double(w) * aspect).rounded()))
+        let rgb = try converter.convert(f, ImageRequest(width: w, height: h, mode: .stretch, interpolation: .area), slot: -1)
+        var hsv = [UInt8](repeating: 0, count: rgb.pixels.count)
+        for i in stride(from: 0, to: rgb.pixels.count, by: 3) {
+            let r = Int(rgb.pixels[i]), g = Int(rgb.pixels[i + 1]), b = Int(rgb.pixels[i + 2])
+            let v = max(r, g, b), mn = min(r, g, b), d = v - mn
+            let s = v == 0 ? 0 : (255 * d + v / 2) / v
+            var hue = 0.0
+            if d > 0 {
+                if v == r { hue = 60 * Double(g - b) / Double(d) }
+                else if v == g { hue = 120 + 60 * Double(b - r) / Double(d) }
+                else { hue = 240 + 60 * Double(r - g) / Double(d) }
+                if hue < 0 { hue += 360 }
+            }
+            hsv[i] = UInt8(min(179, Int((hue / 2).rounded())))
+            hsv[i + 1] = UInt8(s)
+            hsv[i + 2] = UInt8(v)
+        }
+        return hsv
+    }
+
+    /// Mean absolute difference over H, S and V, averaged over the three channels.
+    private func contentScore(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        guard a.count == b.count, !a.isEmpty else { return 0 }
+        var sum = 0
+        for i in 0..<a.count { sum += abs(Int(a[i]) - Int(b[i])) }
+        return Double(sum) / Double(a.count)
+    }
+
+    // MARK: decoding
+
+    private func frameTimestamp(_ f: UnsafeMutablePointer<AVFrame>) -> Int64 {
+        let nopts = vl_nopts_value()
+        if f.pointee.best_effort_timestamp != nopts { return f.pointee.best_effort_timestamp }
+        if f.pointee.pts != nopts { return f.pointee.pts }
+        return 0
+    }
+
+    private func seek(to seconds: Double) {
+        let ts = file.timestamp(seconds)
+        var code = av_seek_frame(file.format, file.streamIndex, ts, AVSEEK_FLAG_BACKWARD)
+        if code < 0 { code = avformat_seek_file(file.format, file.streamIndex, Int64.min, ts, ts, 0) }
+        if code >= 0 {
+            decoder.flush()
+            inputEnded = false
+            lastSentKeyTime = nil
+        }
+    }
+
+    /// An mp4 cut short still carries the full sample index (faststart puts it
+    /// first); demuxers then just report end of file. Returns how far past the
+    /// file's end the index reaches, if it does.
+    private func indexedBytesBeyondEnd() -> Int64? {
+        let st = file.stream
+        let count = avformat_index_get_entries_count(st)
+        guard count > 0, let last = avformat_index_get_entry(st, count - 1) else { return nil }
+        let end = last.pointee.pos + Int64(last.pointee.size)
+        return end > file.info.sizeBytes ? end - file.info.sizeBytes : nil
+    }
+
+    private func warn(_ category: VideoError.Category, _ message: String, _ time: Double?) {
+        warningCount += 1
+        if warnings.count < FrameSampler.maxWarnings {
+            warnings.append(DecodeWarning(category: category.rawValue, message: message, timeS: time))
+        }
+    }
+
+    /// Decodes until a frame is in `decoder.frame`; false at the end of the stream.
+    private func decodeNext() throws -> Bool {
+        let ctx = decoder.context, frame = decoder.frame
+        while true {
+            let r = avcodec_receive_frame(ctx, frame)
+            if r == 0 {
+                framesDecoded += 1
+                if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+                    warn(.decodeFailed, "frame decoded with errors (concealed)", file.seconds(frameTimestamp(frame)))
+                }
+                return true
+            }
+            if r == vl_averror_eof() { return false }
+            if r != vl_averror_eagain() {
+                packetErrors += 1
+                warn(.decodeFailed, "decode error: \(avErrorString(r))", nil)
+                if inputEnded { return false }
+            }
+            if inputEnded { return false }
+            sendNextPacket()
+        }
+    }
+
+    /// Reads packets until one is accepted by the decoder; at the end of the
+    /// file (or a read error) sends the drain signal so delayed frames come out.
+    private func sendNextPacket() {
+        let pkt = decoder.packet
+        while true {
+            let r = av_read_frame(file.format, pkt)
+            if r < 0 {
+                if r != vl_averror_eof() {
+                    readFailure = avErrorString(r)
+                    warn(.truncated, "file ends early or cannot be read further: \(avErrorString(r))", lastFrameTime)
+                } else if let missing = indexedBytesBeyondEnd() {
+                    readFailure = "the index points \(missing) bytes past the end of the file"
+                    warn(.truncated, "file is truncated: \(readFailure!)", lastFrameTime)
+                }
+                avcodec_send_packet(decoder.context, nil)
+                inputEnded = true
+                return
+            }
+            defer { av_packet_unref(pkt) }
+            guard pkt.pointee.stream_index == file.streamIndex else { continue }
+            let nopts = vl_nopts_value()
+            let ts = pkt.pointee.pts != nopts ? pkt.pointee.pts : pkt.pointee.dts
+            let t: Double? = ts != nopts ? file.seconds(ts) : nil
+            if let t { lastFrameTime = t }
+            if filterPackets {
+                guard pkt.pointee.flags & AV_PKT_FLAG_KEY != 0 else { continue }
+                if let t {
+                    if let s = options.start, t + halfTick < s { continue }
+                    if let e = options.end, t - halfTick > e {
+                        avcodec_send_packet(decoder.context, nil)
+                        inputEnded = true
+                        return
+                    }
+                    // Every key packet decodes on its own, so one too close to the
+                    // last one sent need not be decoded at all.
+                    if let last = lastSentKeyTime, t - last + halfTick < options.minInterval { continue }
+                }
+            }
+            let s = avcodec_send_packet(decoder.context, pkt)
+            if s < 0 && s != vl_averror_eagain() {
+                packetErrors += 1
+                warn(.decodeFailed, "corrupt packet skipped: \(avErrorString(s))", t)
+                continue
+            }
+            packetsSent += 1
+            if filterPackets, let t { lastSentKeyTime = t }
+            return
+        }
+    }
+}

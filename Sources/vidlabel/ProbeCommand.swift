@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import VideoIO
+
+/// An error record in JSON output: `{"file": {"path": ...}, "error": {"category": ..., "message": ...}}`.
+struct ErrorRecord: Encodable {
+    struct FileRef: Encodable { let path: String }
+    struct Detail: Encodable { let category: String; let message: String }
+    let file: FileRef
+    let error: Detail
+
+    init(path: String, category: String, message: String) {
+        file = FileRef(path: path)
+        error = Detail(category: category, message: message)
+    }
+
+    init(path: String, error: Error) {
+        if let v = error as? VideoError {
+            self.init(path: path, category: v.category.rawValue, message: v.reason)
+        } else {
+            self.init(path: path, category: "failed", message: "\(error)")
+        }
+    }
+}
+
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print container, codec, size, rotation, frame rate and duration of video files as JSON (JSON Lines for several).")
+
+    @Argument(help: "Video files.")
+    var files: [String]
+
+    @Flag(help: "Indent the JSON (one file only).")
+    var pretty = false
+
+    func run() throws {
+        var failed = false
+        for path in files {
+            do {
+                let info = try VideoFile.probe(path)
+                Output.writeLine(try jsonLine(info, pretty: pretty && files.count == 1))
+            } catch {
+                failed = true
+                printError("\(error)")
+                Output.writeLine(try jsonLine(ErrorRecord(path: path, error: error)))
+            }
+        }
+        if failed { throw InputFailure() }
+    }
+}

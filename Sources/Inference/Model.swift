@@ -1,0 +1,146 @@
+import Foundation
+
+/// A loaded model: the optimised graph, its weights packed for the kernels, and
+/// execution plans built per input shape (e.g. per batch size) on first use.
+///
+/// `run` is safe to call from several threads at once: plans are immutable and
+/// each call takes its own scratch arena.
+public final class Model: @unchecked Sendable {
+    public let graph: Graph
+    /// Threads each kernel may use (1 = run on the calling thread).
+    public let threads: Int
+    private let prepared: [Int: PreparedWeights]
+    private var plans: [[Int]: Plan] = [:]
+    private let lock = NSLock()
+
+    /// Loads and optimises an ONNX file.
+    public convenience init(contentsOf url: URL, threads: Int = 1) throws {
+        try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads)
+    }
+
+    public init(graph: Graph, threads: Int = 1) throws {
+        self.graph = try Optimizer.optimize(graph)
+        self.threads = max(1, threads)
+        guard self.graph.inputs.count >= 1 else { throw InferenceError("model has no inputs") }
+        var prepared: [Int: PreparedWeights] = [:]
+        for (i, n) in self.graph.nodes.enumerated() {
+            if let p = try PreparedWeights(node: n, constants: self.graph.constants) { prepared[i] = p }
+        }
+        self.prepared = prepared
+    }
+
+    public var inputs: [ValueInfo] { graph.inputs }
+    public var outputNames: [String] { graph.outputs }
+
+    /// Number of weights (all constant tensors).
+    public var parameterCount: Int { graph.constants.values.reduce(0) { $0 + $1.count } }
+
+    /// Multiply-adds x 2 of the Conv/Gemm/MatMul ops for one input of batch 1, in GFLOP.
+    public func gflopsPerImage() throws -> Double {
+        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }).flops / 1e9
+    }
+
+    /// Runs the model. Inputs by name; every graph input must be given, with
+    /// its declared shape (dynamic dimensions may take any size).
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var shapes: [[Int]] = []
+        for info in graph.inputs {
+            guard let t = feeds[info.name] else {
+                throw InferenceError("missing input '\(info.name)' (expected shape \(describe(info.shape)))")
+            }
+            guard t.rank == info.shape.count, zip(t.shape, info.shape).allSatisfy({ $1 == nil || $0 == $1! }),
+                  t.shape.allSatisfy({ $0 > 0 }) else {
+                throw InferenceError("input '\(info.name)' has shape \(t.shape), expected \(describe(info.shape))")
+            }
+            shapes.append(t.shape)
+        }
+        let p = try plan(for: shapes)
+        return p.execute(graph.inputs.map { feeds[$0.name]! })
+    }
+
+    private func describe(_ shape: [Int?]) -> String {
+        "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
+    }
+
+    private func plan(for shapes: [[Int]]) throws -> Plan {
+        let key = shapes.flatMap { $0 + [-1] }
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = plans[key] { return p }
+        let p = try Plan(graph: graph, prepared: prepared, inputShapes: shapes, threads: threads)
+        plans[key] = p
+        return p
+    }
+}
+
+/// Weights re-laid out once at load for the kernels.
+final class PreparedWeights {
+    enum Kind {
+        /// Per group: weights [Mg, Cg*kh*kw] packed as GEMM A.
+        case conv(groups: [PackedA])
+        /// Depthwise: [C, kh*kw] as is.
+        case depthwise(UnsafeMutablePointer<Float>)
+        /// Fully connected: W^T [N, K] packed as GEMM A (alpha folded in).
+        case dense(PackedA)
+    }
+    let kind: Kind
+    /// Layout: [M] output channels / units (beta folded in); nil: no bias.
+    let bias: UnsafeMutablePointer<Float>?
+    let weightShape: [Int]
+
+    init?(node: Node, constants: [String: Tensor]) throws {
+        func const(_ i: Int) -> Tensor? { i < node.inputs.count && !node.inputs[i].isEmpty ? constants[node.inputs[i]] : nil }
+        func copy(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+            p.initialize(from: values, count: values.count)
+            return p
+        }
+        switch node.opType {
+        case "Conv":
+            guard let w = const(1) else {
+                throw InferenceError("node '\(node.name)': Conv weights must be constant")
+            }
+            guard w.rank == 4 else { throw InferenceError("node '\(node.name)': only 2-D Conv is supported (weights \(w.shape))") }
+            let m = w.shape[0], cg = w.shape[1], kk = w.shape[2] * w.shape[3]
+            let group = node.int("group", 1)
+            guard group >= 1, m % group == 0 else { throw InferenceError("node '\(node.name)': group \(group) does not divide \(m) filters") }
+            weightShape = w.shape
+            if let b = const(2) {
+                guard b.count == m else { throw InferenceError("node '\(node.name)': bias has \(b.count) values for \(m) filters") }
+                bias = copy(b.data)
+            } else { bias = nil }
+            if group == m && cg == 1 {
+                kind = .depthwise(copy(w.data))
+            } else {
+                let mg = m / group
+                kind = .conv(groups: w.data.withUnsafeBufferPointer { buf in
+                    (0..<group).map { g in PackedA(buf.baseAddress! + g * mg * cg * kk, m: mg, k: cg * kk, lda: cg * kk) }
+                })
+            }
+        case "Gemm", "MatMul":
+            guard let b = const(1), b.rank == 2 else { return nil }
+            // A dynamic C operand is added by the generic path, not here.
+            if node.opType == "Gemm" && node.inputs.count > 2 && !node.inputs[2].isEmpty && const(2) == nil { return nil }
+            let transB = node.opType == "Gemm" && node.int("transB", 0) != 0
+            let alpha = node.opType == "Gemm" ? node.float("alpha", 1) : 1
+            let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+            // A operand = W^T [N, K].
+            var wt = [Float](repeating: 0, count: n * k)
+            for i in 0..<n { for q in 0..<k { wt[i * k + q] = alpha * (transB ? b.data[i * k + q] : b.data[q * n + i]) } }
+            kind = .dense(wt.withUnsafeBufferPointer { PackedA($0.baseAddress!, m: n, k: k, lda: k) })
+            weightShape = [k, n]
+            if node.opType == "Gemm", let c = const(2) {
+                guard c.count == n || c.count == 1 else { return nil }
+                let beta = node.float("beta", 1)
+                bias = copy(c.count == 1 ? [Float](repeating: beta * c.data[0], count: n) : c.data.map { beta * $0 })
+            } else { bias = nil }
+        default:
+            return nil
+        }
+    }
+
+    deinit {
+        bias?.deallocate()
+        if case .depthwise(let p) = kind { p.deallocate() }
+    }
+}

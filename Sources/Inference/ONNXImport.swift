@@ -1,0 +1,143 @@
+import Foundation
+import SwiftProtobuf
+
+/// Operators the engine implements, with the lowest opset each is supported from.
+public let supportedOps: [String: Int] = [
+    "Conv": 1, "Relu": 1, "Clip": 1, "Add": 1, "Mul": 1, "Sigmoid": 1,
+    "MaxPool": 1, "AveragePool": 1, "GlobalAveragePool": 1, "MatMul": 1, "Gemm": 1,
+    "Reshape": 5, "Flatten": 1, "Transpose": 1, "Softmax": 1, "Concat": 4,
+    "Identity": 1, "BatchNormalization": 1, "Constant": 1,
+]
+
+/// Opset range the importer accepts for the default ONNX domain.
+public let supportedOpsets = 7...21
+
+/// Builds a `Graph` from ONNX ModelProto bytes. Only translates: unsupported
+/// ops, external data and non-float tensors are reported, nothing is optimised.
+public enum ONNXImporter {
+    public static func load(contentsOf url: URL) throws -> Graph {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw InferenceError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        do { return try load(data: data) } catch let e as InferenceError {
+            throw InferenceError("\(url.path): \(e.message)")
+        }
+    }
+
+    public static func load(data: Data) throws -> Graph {
+        if data.isEmpty { throw InferenceError("not an ONNX model: file is empty") }
+        let model: Onnx_ModelProto
+        do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
+        }
+        guard model.hasGraph, model.graph.node.count > 0 || model.graph.output.count > 0 else {
+            throw InferenceError("not an ONNX model: no graph")
+        }
+        guard let opset = model.opsetImport.first(where: { $0.domain == "" || $0.domain == "ai.onnx" })?.version else {
+            throw InferenceError("model has no default-domain opset import")
+        }
+        guard supportedOpsets.contains(Int(opset)) else {
+            throw InferenceError("opset \(opset) is not supported (supported: \(supportedOpsets.lowerBound)-\(supportedOpsets.upperBound))")
+        }
+        let g = model.graph
+        var constants: [String: Tensor] = [:]
+        for t in g.initializer { constants[t.name] = try tensor(from: t) }
+        var nodes: [Node] = []
+        for (i, n) in g.node.enumerated() {
+            let name = n.name.isEmpty ? "\(n.opType)_\(i)" : n.name
+            if !n.domain.isEmpty && n.domain != "ai.onnx" {
+                throw InferenceError("unsupported op \(n.domain).\(n.opType) (node '\(name)', opset \(opset))")
+            }
+            guard let since = supportedOps[n.opType], Int(opset) >= since else {
+                throw InferenceError("unsupported op \(n.opType) (node '\(name)', opset \(opset))")
+            }
+            var attrs: [String: Attribute] = [:]
+            for a in n.attribute { attrs[a.name] = try attribute(a, node: name) }
+            nodes.append(Node(opType: n.opType, name: name, inputs: n.input, outputs: n.output, attributes: attrs))
+        }
+        let inputs = try g.input.filter { constants[$0.name] == nil }.map { vi -> ValueInfo in
+            guard vi.type.tensorType.elemType == 1 else {
+                throw InferenceError("input '\(vi.name)' is not float32 (elem type \(vi.type.tensorType.elemType))")
+            }
+            let dims = vi.type.tensorType.shape.dim.map { d -> Int? in
+                if case .dimValue(let v)? = d.value, v > 0 { return Int(v) }
+                return nil
+            }
+            return ValueInfo(name: vi.name, shape: dims)
+        }
+        return Graph(nodes: nodes, constants: constants, inputs: inputs, outputs: g.output.map(\.name), opset: Int(opset))
+    }
+
+    static func attribute(_ a: Onnx_AttributeProto, node: String) throws -> Attribute {
+        switch a.type {
+        case .int: return .int(Int(a.i))
+        case .float: return .float(a.f)
+        case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .ints: return .ints(a.ints.map { Int($0) })
+        case .floats: return .floats(a.floats)
+        case .tensor: return .tensor(try tensor(from: a.t))
+        default:
+            // Older exporters leave `type` unset; infer from which field is filled.
+            if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
+            if !a.floats.isEmpty { return .floats(a.floats) }
+            if a.hasT { return .tensor(try tensor(from: a.t)) }
+            if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
+            if a.hasF { return .float(a.f) }
+            if a.hasI { return .int(Int(a.i)) }
+            throw InferenceError("attribute '\(a.name)' of node '\(node)' has unsupported type \(a.type)")
+        }
+    }
+
+    /// Converts a TensorProto to float32. Int64/int32 tensors (shapes, axes) are
+    /// converted exactly for the small values they hold.
+    static func tensor(from t: Onnx_TensorProto) throws -> Tensor {
+        if t.dataLocation == .external {
+            throw InferenceError("tensor '\(t.name)' uses external data, which is not supported: save the model with all weights inside the .onnx file")
+        }
+        let shape = t.dims.map { Int($0) }
+        let count = shape.reduce(1, *)
+        var values: [Float]
+        switch t.dataType {
+        case 1: // FLOAT
+            if !t.rawData.isEmpty {
+                guard t.rawData.count == count * 4 else {
+                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
+                }
+                values = [Float](repeating: 0, count: count)
+                values.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
+                for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
+            } else {
+                values = t.floatData
+            }
+        case 7: // INT64
+            if !t.rawData.isEmpty {
+                guard t.rawData.count == count * 8 else {
+                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 8)")
+                }
+                var ints = [Int64](repeating: 0, count: count)
+                ints.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
+                values = ints.map { Float(Int64(littleEndian: $0)) }
+            } else {
+                values = t.int64Data.map { Float($0) }
+            }
+        case 6: // INT32
+            if !t.rawData.isEmpty {
+                guard t.rawData.count == count * 4 else {
+                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
+                }
+                var ints = [Int32](repeating: 0, count: count)
+                ints.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
+                values = ints.map { Float(Int32(littleEndian: $0)) }
+            } else {
+                values = t.int32Data.map { Float($0) }
+            }
+        default:
+            throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32)")
+        }
+        guard values.count == count else {
+            throw InferenceError("tensor '\(t.name)' has \(values.count) values for shape \(shape)")
+        }
+        return Tensor(shape: shape, data: values)
+    }
+}

@@ -1,0 +1,88 @@
+/// Batch-independent graph rewrites, run once at load: Constant nodes to
+/// constants, constant folding (e.g. Reshape's shape input), Identity removal,
+/// BatchNormalization folded into the preceding Conv.
+public enum Optimizer {
+    public static func optimize(_ input: Graph) throws -> Graph {
+        var g = input
+        // Constant folding, in topological order: a node whose inputs are all constants becomes one.
+        var kept: [Node] = []
+        for node in g.nodes {
+            if node.opType == "Constant" {
+                g.constants[node.outputs[0]] = try Reference.evaluate(node, [], opset: g.opset)
+                continue
+            }
+            let real = node.inputs.filter { !$0.isEmpty }
+            if !real.isEmpty, real.allSatisfy({ g.constants[$0] != nil }), node.outputs.count == 1 {
+                let args = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
+                g.constants[node.outputs[0]] = try Reference.evaluate(node, args, opset: g.opset)
+                continue
+            }
+            kept.append(node)
+        }
+        g.nodes = kept
+        removeIdentities(&g)
+        try foldBatchNorm(&g)
+        return g
+    }
+
+    /// Consumers of each value (node indices), plus a count for graph outputs.
+    static func useCounts(_ g: Graph) -> [String: Int] {
+        var uses: [String: Int] = [:]
+        for n in g.nodes { for i in n.inputs where !i.isEmpty { uses[i, default: 0] += 1 } }
+        for o in g.outputs { uses[o, default: 0] += 1 }
+        return uses
+    }
+
+    static func removeIdentities(_ g: inout Graph) {
+        var rename: [String: String] = [:]
+        var kept: [Node] = []
+        for var n in g.nodes {
+            n.inputs = n.inputs.map { rename[$0] ?? $0 }
+            // Keep an Identity that produces a graph output: the output name must exist.
+            if n.opType == "Identity" && !g.outputs.contains(n.outputs[0]) {
+                rename[n.outputs[0]] = n.inputs[0]
+                continue
+            }
+            kept.append(n)
+        }
+        g.nodes = kept
+    }
+
+    /// Conv -> BatchNormalization (Conv output used only there) becomes one Conv
+    /// with scaled weights and shifted bias: W' = W * s, b' = (b - mean) * s + beta,
+    /// s = gamma / sqrt(var + eps).
+    static func foldBatchNorm(_ g: inout Graph) throws {
+        let uses = useCounts(g)
+        var producer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producer[o] = i } }
+        var drop = Set<Int>()
+        for (i, bn) in g.nodes.enumerated() where bn.opType == "BatchNormalization" {
+            guard bn.inputs.count >= 5, let p = producer[bn.inputs[0]], g.nodes[p].opType == "Conv",
+                  uses[bn.inputs[0]] == 1,
+                  let w = g.constants[g.nodes[p].inputs[1]],
+                  let scale = g.constants[bn.inputs[1]], let shift = g.constants[bn.inputs[2]],
+                  let mean = g.constants[bn.inputs[3]], let variance = g.constants[bn.inputs[4]] else { continue }
+            var conv = g.nodes[p]
+            let m = w.shape[0]
+            let eps = bn.float("epsilon", 1e-5)
+            let oldBias = conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? g.constants[conv.inputs[2]] : nil
+            if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && oldBias == nil { continue }
+            var nw = w
+            let per = w.count / m
+            var bias = [Float](repeating: 0, count: m)
+            for o in 0..<m {
+                let s = scale.data[o] / (variance.data[o] + eps).squareRoot()
+                for q in 0..<per { nw.data[o * per + q] *= s }
+                bias[o] = ((oldBias?.data[o] ?? 0) - mean.data[o]) * s + shift.data[o]
+            }
+            let wName = conv.name + "/bn_folded_weight", bName = conv.name + "/bn_folded_bias"
+            g.constants[wName] = nw
+            g.constants[bName] = Tensor(shape: [m], data: bias)
+            conv.inputs = [conv.inputs[0], wName, bName]
+            conv.outputs = [bn.outputs[0]]
+            g.nodes[p] = conv
+            drop.insert(i)
+        }
+        g.nodes = g.nodes.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+
+/// Where a value lives while a plan runs.
+enum Location {
+    /// Offset (in floats) into the run's arena.
+    case arena(Int)
+    /// A constant owned by the plan.
+    case constant(UnsafeMutablePointer<Float>)
+}
+
+/// An execution plan for fixed input shapes: shapes inferred, activations and
+/// residual Adds fused into Conv/Gemm write-back, every intermediate placed in
+/// one arena whose slots are reused once their value is dead.
+final class Plan: @unchecked Sendable {
+    typealias Step = (_ arena: UnsafeMutablePointer<Float>) -> Void
+
+    private(set) var steps: [Step] = []
+    private let inputSlots: [(offset: Int, count: Int)]
+    private let outputSlots: [(location: Location, shape: [Int], name: String)]
+    let arenaSize: Int
+    private(set) var flops: Double = 0
+    private var constants: [UnsafeMutablePointer<Float>] = []
+    private var arenas: [UnsafeMutablePointer<Float>] = []
+    private let lock = NSLock()
+
+    deinit {
+        for c in constants { c.deallocate() }
+        for a in arenas { a.deallocate() }
+    }
+
+    init(graph g: Graph, prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int) throws {
+        var shapes: [String: [Int]] = [:]
+        for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
+        for (k, t) in g.constants { shapes[k] = t.shape }
+
+        // Uses of each value and its producer, for fusion decisions.
+        var uses: [String: Int] = [:]
+        var producer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() {
+            for v in n.inputs where !v.isEmpty { uses[v, default: 0] += 1 }
+            for o in n.outputs { producer[o] = i }
+        }
+        for o in g.outputs { uses[o, default: 0] += 1 }
+
+        // --- Fusion: Conv/Gemm (+ residual Add) (+ Relu/Clip) become one node.
+        struct Fused { var residual: String? = nil; var lo: Float = -.infinity; var hi: Float = .infinity; var output: String }
+        var fused: [Int: Fused] = [:]
+        var skip = Set<Int>()
+        var consumer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for v in n.inputs where !v.isEmpty { consumer[v] = i } }
+        for (i, n) in g.nodes.enumerated() where n.opType == "Conv" || (prepared[i] != nil && n.opType != "Conv") {
+            var f = Fused(output: n.outputs[0])
+            if n.opType == "Conv", uses[f.output] == 1, let c = consumer[f.output], g.nodes[c].opType == "Add" {
+                let add = g.nodes[c]
+                let other = add.inputs[0] == f.output ? add.inputs[1] : add.inputs[0]
+                // The residual must exist before the conv runs and have the conv's shape (checked at build).
+                let ready = g.constants[other] == nil && (producer[other].map { $0 < i } ?? true)
+                if ready && add.inputs[0] != add.inputs[1] {
+                    f.residual = other
+                    f.output = add.outputs[0]
+                    skip.insert(c)
+                }
+            }
+            if uses[f.output] == 1, let c = consumer[f.output], g.nodes[c].opType == "Relu" || g.nodes[c].opType == "Clip" {
+                let act = g.nodes[c]
+                let ok = act.opType == "Relu" || act.inputs.dropFirst().allSatisfy { $0.isEmpty || g.constants[$0] != nil }
+                if ok {
+                    let (lo, hi) = act.opType == "Relu" ? (Float(0), Float.infinity)
+                        : Reference.clipBounds(act, act.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, opset: g.opset)
+                    f.lo = lo; f.hi = hi
+                    f.output = act.outputs[0]
+                    skip.insert(c)
+                }
+            }
+            fused[i] = f
+        }
+
+        // --- Shapes and storage: aliases (Reshape/Flatten/Identity) share their input's storage.
+        var storageOf: [String: Int] = [:]
+        var storageSize: [Int] = []
+        var lastUse: [Int] = []
+        var defined: [Int] = []
+        func newStorage(_ name: String, _ count: Int, at step: Int) {
+            storageOf[name] = storageSize.count
+            storageSize.append(count)
+            lastUse.append(step)
+            defined.append(step)
+        }
+        for (info, s) in zip(g.inputs, inputShapes) { newStorage(info.name, s.reduce(1, *), at: -1) }
+
+        // Build step descriptions first (shapes), then assign offsets, then closures.
+        struct Pending { let node: Int; let inputs: [String]; let output: String; let shape: [Int]; let alias: Bool }
+        var pending: [Pending] = []
+        for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
+            let inShapes = try n.inputs.map { v -> [Int]? in
+                if v.isEmpty { return nil }
+                guard let s = shapes[v] else { throw InferenceError("node '\(n.name)': input '\(v)' is not produced by any node") }
+                return s
+            }
+            let shape = try Plan.inferShape(n, inShapes, g)
+            var output = n.outputs[0]
+            var inputs = n.inputs
+            if let f = fused[i] {
+                output = f.output
+                if let r = f.residual {
+                    guard shapes[r] == shape else {
+                        throw InferenceError("node '\(n.name)': residual '\(r)' shape \(shapes[r] ?? []) != \(shape)")
+                    }
+                    inputs.append(r)
+                }
+            }
+            shapes[output] = shape
+            let alias = ["Reshape", "Flatten", "Identity"].contains(n.opType) && g.constants[n.inputs[0]] == nil
+            let step = pending.count
+            for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
+            if alias, let s = storageOf[n.inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
+            pending.append(Pending(node: i, inputs: inputs, output: output, shape: shape, alias: alias))
+        }
+        for o in g.outputs {
+            guard shapes[o] != nil else { throw InferenceError("graph output '\(o)' is never produced") }
+            if let s = storageOf[o] { lastUse[s] = Int.max }
+        }
+
+        // --- Arena: first fit in a list of (offset, size) slots freed as values die.
+        var offsets = [Int](repeating: 0, count: storageSize.count)
+        var free: [(offset: Int, size: Int)] = []
+        var top = 0
+        let order = storageSize.indices.sorted { (defined[$0], $0) < (defined[$1], $1) }
+        var live: [Int] = []
+        for s in order {
+            // Release storages whose last use is before this one's definition.
+            live.removeAll { other in
+                if lastUse[other] < defined[s] { free.append((offsets[other], Plan.rounded(storageSize[other]))); return true }
+                return false
+            }
+            let need = Plan.rounded(storageSize[s])
+            if let k = free.indices.filter({ free[$0].size >= need }).min(by: { free[$0].size < free[$1].size }) {
+                offsets[s] = free[k].offset
+                if free[k].size > need { free[k] = (free[k].offset + need, free[k].size - need) } else { free.remove(at: k) }
+            } else {
+                offsets[s] = top
+                top += need
+            }
+            live.append(s)
+        }
+        arenaSize = max(top, 1)
+
+        var constantPointers: [String: UnsafeMutablePointer<Float>] = [:]
+        var owned: [UnsafeMutablePointer<Float>] = []
+        func location(_ v: String) -> Location {
+            if let s = storageOf[v] { return .arena(offsets[s]) }
+            if let p = constantPointers[v] { return .constant(p) }
+            let t = g.constants[v]!
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(t.count, 1))
+            p.initialize(from: t.data, count: t.count)
+            constantPointers[v] = p
+            owned.append(p)
+            return .constant(p)
+        }
+        inputSlots = zip(g.inputs, inputShapes).map { (offsets[storageOf[$0.name]!], $1.reduce(1, *)) }
+        var flopCount = 0.0
+        var built: [Step] = []
+        for p in pending {
+            let n = g.nodes[p.node]
+            let ins = p.inputs.map { $0.isEmpty ? nil : location($0) }
+            let inShapes = p.inputs.map { $0.isEmpty ? [] : shapes[$0]! }
+            let f = fused[p.node] ?? Fused(output: p.output)
+            let (step, flops) = try Plan.build(node: n, prepared: prepared[p.node], inputs: ins, inputShapes: inShapes,
+                                               output: location(p.output), outputShape: p.shape, fused: (f.residual != nil, f.lo, f.hi),
+                                               graph: g, threads: threads)
+            flopCount += flops
+            if let step { built.append(step) }
+        }
+        steps = built
+        flops = flopCount / Double(max(inputShapes.first?.first ?? 1, 1))
+        outputSlots = g.outputs.map { (location($0), shapes[$0]!, $0) }
+        constants = owned
+    }
+
+    /// Slots are rounded to 16 floats so every buffer starts 64-byte aligned.
+    static func rounded(_ n: Int) -> Int { (max(n, 1) + 15) & ~15 }
+
+    func execute(_ inputs: [Tensor]) -> [String: Tensor] {
+        lock.lock()
+        let arena = arenas.popLast() ?? UnsafeMutablePointer<Float>.allocate(capacity: arenaSize)
+        lock.unlock()
+        defer { lock.lock(); arenas.append(arena); lock.unlock() }
+        for (slot, t) in zip(inputSlots, inputs) {
+            t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
+        }
+        for step in steps { step(arena) }
+        var out: [String: Tensor] = [:]
+        for (loc, shape, name) in outputSlots {
+            let count = shape.reduce(1, *)
+            let src: UnsafePointer<Float>
+            switch loc {
+            case .arena(let o): src = UnsafePointer(arena + o)
+            case .constant(let p): src = UnsafePointer(p)
+            }
+            out[name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: src, count: count)))
+        }
+        return out
+    }
+}

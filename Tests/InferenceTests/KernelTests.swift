@@ -1,0 +1,170 @@
+import XCTest
+import Inference
+
+/// Optimised kernels against the scalar reference, on random data from fixed
+/// seeds, at tile edges (T-1, T, T+1, 2T+3 for the 6x16 GEMM tile and 256 K block)
+/// and awkward channel counts.
+final class KernelTests: XCTestCase {
+    func testGemmTileEdges() throws {
+        var seed: UInt64 = 1
+        for m in [1, 5, 6, 7, 15] {
+            for n in [1, 15, 16, 17, 35, 397] {
+                for k in [1, 3, 255, 256, 257, 515] where m * n * k < 3_000_000 {
+                    seed += 1
+                    let a = Tensor.random([m, k], seed: seed)
+                    let b = Tensor.random([k, n], seed: seed + 1000)
+                    let c = Tensor.random([n], seed: seed + 2000)
+                    for threads in [1, 2] {
+                        try assertMatchesReference("Gemm", dynamic: [("a", a)], weights: ["b": b, "c": c], inputs: ["a", "b", "c"],
+                                                   tolerance: 2e-4 * Float(k).squareRoot(), threads: threads)
+                    }
+                }
+            }
+        }
+    }
+
+    func testGemmAttributes() throws {
+        let a = Tensor.random([7, 13], seed: 3), at = Tensor.random([13, 7], seed: 4)
+        let b = Tensor.random([13, 17], seed: 5), bt = Tensor.random([17, 13], seed: 6)
+        let c = Tensor.random([1, 17], seed: 7)
+        try assertMatchesReference("Gemm", dynamic: [("a", at)], weights: ["b": bt, "c": c], inputs: ["a", "b", "c"],
+                                   attributes: ["transA": .int(1), "transB": .int(1), "alpha": .float(0.5), "beta": .float(2)])
+        // Both operands dynamic, C dynamic too.
+        try assertMatchesReference("Gemm", dynamic: [("a", a), ("b", b), ("c", Tensor.random([7, 17], seed: 8))],
+                                   attributes: ["alpha": .float(1.5), "beta": .float(0.25)])
+        try assertMatchesReference("MatMul", dynamic: [("a", a), ("b", b)])
+        try assertMatchesReference("MatMul", dynamic: [("a", Tensor.random([3, 7, 13], seed: 9))], weights: ["b": b], inputs: ["a", "b"])
+    }
+
+    func testConvAwkwardShapes() throws {
+        var seed: UInt64 = 100
+        for cin in [1, 3, 7, 13] {
+            for (cout, k, stride, pads, dil) in [(1, 1, 1, [0, 0, 0, 0], 1), (7, 3, 1, [1, 1, 1, 1], 1), (13, 3, 2, [0, 0, 1, 1], 1),
+                                                (5, 5, 2, [1, 2, 2, 1], 1), (6, 7, 2, [3, 3, 3, 3], 1), (17, 3, 1, [2, 2, 2, 2], 2),
+                                                (127, 1, 2, [0, 0, 0, 0], 1)] {
+                seed += 1
+                let x = Tensor.random([2, cin, 11, 13], seed: seed)
+                let w = Tensor.random([cout, cin, k, k], seed: seed + 1)
+                let b = Tensor.random([cout], seed: seed + 2)
+                for threads in [1, 2] {
+                    try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w, "b": b], inputs: ["x", "w", "b"],
+                                               attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
+                                                            "pads": .ints(pads), "dilations": .ints([dil, dil])], threads: threads)
+                }
+            }
+        }
+    }
+
+    func testConvLargeChannelsCrossesKBlock() throws {
+        let x = Tensor.random([1, 64, 9, 10], seed: 11)
+        let w = Tensor.random([19, 64, 3, 3], seed: 12)
+        try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w], inputs: ["x", "w"],
+                                   attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])], tolerance: 5e-4)
+    }
+
+    func testGroupedAndDepthwiseConv() throws {
+        var seed: UInt64 = 200
+        for c in [1, 3, 7, 13, 32] {
+            for (k, stride, pads) in [(3, 1, [1, 1, 1, 1]), (3, 2, [0, 0, 1, 1]), (5, 1, [2, 2, 2, 2]), (5, 2, [1, 1, 2, 2]), (3, 2, [1, 1, 1, 1])] {
+                for (h, w) in [(7, 7), (13, 27), (112, 9)] {
+                    seed += 1
+                    let x = Tensor.random([2, c, h, w], seed: seed)
+                    let wt = Tensor.random([c, 1, k, k], seed: seed + 1)
+                    let b = Tensor.random([c], seed: seed + 2)
+                    try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": wt, "b": b], inputs: ["x", "w", "b"],
+                                               attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
+                                                            "pads": .ints(pads), "group": .int(c)], threads: c % 2 + 1)
+                }
+            }
+        }
+        // Grouped, not depthwise: 2 groups of 3 -> 4 channels each.
+        let x = Tensor.random([1, 6, 9, 8], seed: 300)
+        let w = Tensor.random([8, 3, 3, 3], seed: 301)
+        try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w], inputs: ["x", "w"],
+                                   attributes: ["kernel_shape": .ints([3, 3]), "group": .int(2), "pads": .ints([1, 0, 1, 2])])
+    }
+
+    func testAutoPadSame() throws {
+        for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"] {
+            let x = Tensor.random([1, 3, 14, 15], seed: 400)
+            let w = Tensor.random([4, 3, 3, 3], seed: 401)
+            try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w], inputs: ["x", "w"],
+                                       attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "auto_pad": .string(mode)])
+            let dw = Tensor.random([3, 1, 5, 5], seed: 402)
+            try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": dw], inputs: ["x", "w"],
+                                       attributes: ["kernel_shape": .ints([5, 5]), "strides": .ints([2, 2]), "auto_pad": .string(mode), "group": .int(3)])
+        }
+    }
+
+    func testPooling() throws {
+        var seed: UInt64 = 500
+        for c in [1, 3, 7] {
+            for (k, s, pads, ceil) in [(3, 2, [0, 0, 1, 1], 0), (3, 2, [1, 1, 1, 1], 1), (2, 2, [0, 0, 0, 0], 1), (7, 1, [0, 0, 0, 0], 0), (3, 1, [1, 1, 1, 1], 0)] {
+                for (h, w) in [(7, 7), (13, 11), (112, 112)] where h >= k {
+                    seed += 1
+                    let x = Tensor.random([2, c, h, w], seed: seed)
+                    let attrs: [String: Attribute] = ["kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "ceil_mode": .int(ceil)]
+                    try assertMatchesReference("MaxPool", dynamic: [("x", x)], attributes: attrs)
+                    for include in [0, 1] {
+                        var a = attrs
+                        a["count_include_pad"] = .int(include)
+                        try assertMatchesReference("AveragePool", dynamic: [("x", x)], attributes: a, tolerance: 1e-5)
+                    }
+                }
+            }
+        }
+        try assertMatchesReference("GlobalAveragePool", dynamic: [("x", Tensor.random([2, 13, 7, 9], seed: 600))], tolerance: 1e-5)
+    }
+
+    func testElementwiseAndShapes() throws {
+        let x = Tensor.random([2, 3, 5, 7], seed: 700, range: -8...8)
+        try assertMatchesReference("Relu", dynamic: [("x", x)], tolerance: 0)
+        try assertMatchesReference("Sigmoid", dynamic: [("x", x)], tolerance: 1e-6)
+        try assertMatchesReference("Clip", dynamic: [("x", x)], weights: ["lo": Tensor(shape: [], data: [0]), "hi": Tensor(shape: [], data: [6])],
+                                   inputs: ["x", "lo", "hi"], tolerance: 0)
+        try assertMatchesReference("Clip", dynamic: [("x", x)], attributes: ["min": .float(-1), "max": .float(2)], opset: 9, tolerance: 0)
+        for other in [[2, 3, 5, 7], [3, 1, 1], [7], [1], [2, 1, 5, 1]] {
+            let y = Tensor.random(other, seed: 701)
+            try assertMatchesReference("Add", dynamic: [("x", x), ("o", y)], tolerance: 1e-6)
+            try assertMatchesReference("Mul", dynamic: [("o", y), ("x", x)], tolerance: 1e-6)
+        }
+        try assertMatchesReference("Softmax", dynamic: [("x", x)], attributes: ["axis": .int(1)], tolerance: 1e-6)
+        try assertMatchesReference("Softmax", dynamic: [("x", x)], tolerance: 1e-6)
+        try assertMatchesReference("Softmax", dynamic: [("x", x)], attributes: ["axis": .int(1)], opset: 9, tolerance: 1e-6)
+        try assertMatchesReference("Transpose", dynamic: [("x", x)], attributes: ["perm": .ints([0, 2, 3, 1])], tolerance: 0)
+        try assertMatchesReference("Transpose", dynamic: [("x", x)], tolerance: 0)
+        try assertMatchesReference("Flatten", dynamic: [("x", x)], attributes: ["axis": .int(2)], tolerance: 0)
+        try assertMatchesReference("Reshape", dynamic: [("x", x)], weights: ["s": Tensor(shape: [3], data: [0, -1, 7])],
+                                   inputs: ["x", "s"], tolerance: 0)
+        try assertMatchesReference("Concat", dynamic: [("x", x), ("z", Tensor.random([2, 4, 5, 7], seed: 702))],
+                                   attributes: ["axis": .int(1)], tolerance: 0)
+        try assertMatchesReference("Identity", dynamic: [("x", x)], tolerance: 0)
+        let bn = ["s": Tensor.random([3], seed: 703), "b": Tensor.random([3], seed: 704),
+                  "m": Tensor.random([3], seed: 705), "v": Tensor.random([3], seed: 706, range: 0.1...2)]
+        try assertMatchesReference("BatchNormalization", dynamic: [("x", x)], weights: bn, inputs: ["x", "s", "b", "m", "v"],
+                                   attributes: ["epsilon": .float(1e-3)], tolerance: 1e-5)
+    }
+
+    /// Conv + BatchNorm + Add + Relu fused by the optimiser still equal the unfused reference.
+    func testFusionsMatchReference() throws {
+        let x = Tensor.random([2, 8, 9, 9], seed: 800)
+        let w = Tensor.random([8, 8, 3, 3], seed: 801)
+        let consts: [String: Tensor] = [
+            "w": w, "s": Tensor.random([8], seed: 802), "b": Tensor.random([8], seed: 803),
+            "m": Tensor.random([8], seed: 804), "v": Tensor.random([8], seed: 805, range: 0.5...2),
+            "lo": Tensor(shape: [], data: [0]), "hi": Tensor(shape: [], data: [6]),
+        ]
+        let nodes = [
+            Node(opType: "Conv", name: "c", inputs: ["x", "w"], outputs: ["c"], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+            Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "s", "b", "m", "v"], outputs: ["n"]),
+            Node(opType: "Identity", name: "id", inputs: ["n"], outputs: ["i"]),
+            Node(opType: "Add", name: "add", inputs: ["i", "x"], outputs: ["a"]),
+            Node(opType: "Clip", name: "act", inputs: ["a", "lo", "hi"], outputs: ["y"]),
+        ]
+        let graph = Graph(nodes: nodes, constants: consts, inputs: [ValueInfo(name: "x", shape: [nil, 8, 9, 9])], outputs: ["y"], opset: 13)
+        let fast = try Model(graph: graph).run(["x": x])["y"]!
+        var values = consts.merging(["x": x]) { a, _ in a }
+        for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
+        XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+import Inference
+
+/// Whole models against onnxruntime's outputs on real photos (Tools/golden.py,
+/// written by `make models`), and the importer's errors on bad files.
+final class ModelTests: XCTestCase {
+    struct Golden {
+        let input: Tensor
+        let inputName: String
+        let output: Tensor
+        let outputName: String
+        let photos: [String]
+    }
+
+    func golden(_ model: String) throws -> Golden {
+        let path = repoRoot.appendingPathComponent("Fixtures/gen/golden/\(model).bin")
+        guard let data = FileManager.default.contents(atPath: path.path) else {
+            XCTFail("missing \(path.path): run `make models`")
+            throw XCTSkip("missing golden file")
+        }
+        let newline = data.firstIndex(of: 0x0A)!
+        let header = try JSONSerialization.jsonObject(with: data[..<newline]) as! [String: Any]
+        let inShape = header["input_shape"] as! [Int], outShape = header["output_shape"] as! [Int]
+        let floats: [Float] = data[(newline + 1)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let n = inShape.reduce(1, *)
+        return Golden(input: Tensor(shape: inShape, data: Array(floats[..<n])), inputName: header["input"] as! String,
+                      output: Tensor(shape: outShape, data: Array(floats[n...])), outputName: header["output"] as! String,
+                      photos: header["photos"] as! [String])
+    }
+
+    func modelURL(_ name: String) throws -> URL {
+        let url = repoRoot.appendingPathComponent("Models/\(name).onnx")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            XCTFail("missing \(url.path): run `make models`")
+            throw XCTSkip("missing model")
+        }
+        return url
+    }
+
+    func top(_ row: ArraySlice<Float>, _ k: Int) -> [Int] {
+        Array(row.indices.sorted { row[$0] > row[$1] }.prefix(k)).map { $0 - row.startIndex }
+    }
+
+    func checkAgainstOnnxruntime(_ name: String, threads: Int) throws -> Tensor {
+        let g = try golden(name)
+        let model = try Model(contentsOf: try modelURL(name), threads: threads)
+        let got = try model.run([g.inputName: g.input])[g.outputName]!
+        XCTAssertEqual(got.shape, g.output.shape)
+        let diff = maxAbsDiff(got, g.output)
+        XCTAssertLessThanOrEqual(diff, 1e-4, "\(name): max abs difference to onnxruntime")
+        let classes = g.output.shape[1]
+        for (i, photo) in g.photos.enumerated() {
+            let mine = got.data[(i * classes)..<((i + 1) * classes)], theirs = g.output.data[(i * classes)..<((i + 1) * classes)]
+            XCTAssertEqual(top(mine, min(5, classes)), top(theirs, min(5, classes)), "\(name) \(photo): top-5 order")
+        }
+        // Batch 1 equals the same row of the batch.
+        let one = Tensor(shape: [1] + Array(g.input.shape.dropFirst()), data: Array(g.input.data[..<(g.input.count / g.input.shape[0])]))
+        let single = try model.run([g.inputName: one])[g.outputName]!
+        XCTAssertLessThanOrEqual(zip(single.data, got.data[..<classes]).map { abs($0 - $1) }.max()!, 1e-5)
+        return got
+    }
+
+    func testOpenNSFWMatchesOnnxruntime() throws {
+        let out = try checkAgainstOnnxruntime("open-nsfw", threads: 1)
+        // All five photos are safe.
+        for i in 0..<5 { XCTAssertLessThan(out.data[i * 2 + 1], 0.2) }
+    }
+
+    func testEfficientNetLite0MatchesOnnxruntime() throws {
+        let out = try checkAgainstOnnxruntime("efficientnet-lite0", threads: 2)
+        let names = try String(contentsOf: repoRoot.appendingPathComponent("Models/imagenet-classes.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let chelsea = top(out.data[0..<1000], 1)[0], coffee = top(out.data[1000..<2000], 1)[0]
+        XCTAssertTrue((281...285).contains(chelsea), "chelsea top-1 \(names[chelsea]) is a domestic cat class")
+        XCTAssertEqual(names[coffee], "espresso")
+    }
+
+    func testMobileNetV2MatchesOnnxruntime() throws {
+        _ = try checkAgainstOnnxruntime("mobilenet-v2", threads: 1)
+    }
+
+    func testBadModelFilesGiveClearErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-badmodels-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let real = try Data(contentsOf: try modelURL("mobilenet-v2"))
+
+        func message(_ data: Data, _ name: String) -> String {
+            let url = dir.appendingPathComponent(name)
+            try! data.write(to: url)
+            do { _ = try Model(contentsOf: url); XCTFail("\(name) loaded"); return "" } catch {
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(url.path), "names the file: \(text)")
+                return text
+            }
+        }
+        XCTAssertTrue(message(real.prefix(real.count / 3), "truncated.onnx").contains("not an ONNX model"))
+        XCTAssertTrue(message(Data("hello, I am not a model\n".utf8), "text.onnx").contains("not an ONNX model"))
+        XCTAssertTrue(message(Data(), "empty.onnx").contains("empty"))
+        do {
+            _ = try Model(contentsOf: dir.appendingPathComponent("missing.onnx"))
+            XCTFail("missing file loaded")
+        } catch { XCTAssertTrue("\(error)".contains("missing.onnx")) }
+    }
+
+    func testUnsupportedOpNamesOpNodeAndOpset() throws {
+        let graph = Graph(nodes: [Node(opType: "LSTM", name: "rnn1", inputs: ["x"], outputs: ["y"])], constants: [:],
+                          inputs: [ValueInfo(name: "x", shape: [1, 4])], outputs: ["y"], opset: 13)
+        XCTAssertThrowsError(try Model(graph: graph).run(["x": Tensor(zeros: [1, 4])])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("LSTM") && text.contains("rnn1") && text.contains("13"), text)
+        }
+        // Through the ONNX importer, from a real file whose first op type is renamed.
+        var data = try Data(contentsOf: try modelURL("mobilenet-v2"))
+        let conv = Data("Conv".utf8), fake = Data("Cosh".utf8)
+        let at = data.range(of: conv)!
+        data.replaceSubrange(at, with: fake)
+        XCTAssertThrowsError(try Model(graph: try ONNXImporter.load(data: data))) { error in
+            XCTAssertTrue("\(error)".contains("unsupported op Cosh"), "\(error)")
+        }
+    }
+
+    func testWrongInputShapeIsAnError() throws {
+        let model = try Model(contentsOf: try modelURL("mobilenet-v2"))
+        XCTAssertThrowsError(try model.run(["input": Tensor(zeros: [1, 3, 200, 224])])) { error in
+            XCTAssertTrue("\(error)".contains("expected [N, 3, 224, 224]"), "\(error)")
+        }
+        XCTAssertThrowsError(try model.run(["pixels": Tensor(zeros: [1, 3, 224, 224])])) { error in
+            XCTAssertTrue("\(error)".contains("missing input 'input'"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Golden outputs: runs onnxruntime (build time only) on real photos with each
+model's preprocessing and writes the input tensors and expected outputs.
+
+Output: DIR/<model>.bin, little-endian: a JSON header line (shapes, names),
+then the float32 input tensor, then the float32 output tensor.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+PHOTOS = ["chelsea.png", "coffee.png", "rocket.jpg", "astronaut.png", "camera.png"]
+
+
+def centre_crop_resize(img, fraction, size, resample):
+    """Centre square of side fraction*shorter side, resized to size x size."""
+    w, h = img.size
+    side = min(w, h) * fraction
+    left, top = (w - side) / 2, (h - side) / 2
+    return img.resize((size, size), resample, box=(left, top, left + side, top + side))
+
+
+def topic_input(img, model):
+    x = np.asarray(centre_crop_resize(img, 224 / 256, 224, Image.BICUBIC), np.float32)
+    if model == "efficientnet-lite0":
+        x = (x - 127.0) / 128.0
+    else:
+        x = (x / 255.0 - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
+    return x.transpose(2, 0, 1)  # HWC -> CHW
+
+
+def nsfw_input(img):
+    # Yahoo's recipe: stretch to 256x256, centre 224x224, BGR, minus the Caffe mean.
+    x = np.asarray(img.resize((256, 256), Image.BILINEAR), np.float32)[16:240, 16:240]
+    return x[:, :, ::-1] - np.array([104, 117, 123], np.float32)
+
+
+def main():
+    models, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    photos = [Image.open(os.path.join(models, "samples", p)).convert("RGB") for p in PHOTOS]
+    names = open(os.path.join(models, "imagenet-classes.txt")).read().splitlines()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    for model in ("open-nsfw", "efficientnet-lite0", "mobilenet-v2"):
+        sess = ort.InferenceSession(os.path.join(models, model + ".onnx"), opts, providers=["CPUExecutionProvider"])
+        if model == "open-nsfw":
+            x = np.stack([nsfw_input(p) for p in photos]).astype(np.float32)
+        else:
+            x = np.stack([topic_input(p, model) for p in photos]).astype(np.float32)
+        inp = sess.get_inputs()[0].name
+        outp = sess.get_outputs()[0].name
+        y = sess.run([outp], {inp: x})[0].astype(np.float32)
+        header = {"model": model, "photos": PHOTOS, "input": inp, "input_shape": list(x.shape),
+                  "output": outp, "output_shape": list(y.shape)}
+        with open(os.path.join(out, model + ".bin"), "wb") as f:
+            f.write((json.dumps(header) + "\n").encode())
+            f.write(np.ascontiguousarray(x).astype("<f4").tobytes())
+            f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
+        for photo, row in zip(PHOTOS, y):
+            if model == "open-nsfw":
+                print(f"golden: {model:20s} {photo:14s} nsfw={row[1]:.4f}")
+            else:
+                top = np.argsort(-row)[:3]
+                print(f"golden: {model:20s} {photo:14s} " + ", ".join(f"{names[i]} {row[i]:.3f}" for i in top))
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: kernelFlags
         ),
-        .target(name: "Labeling", dependencies: ["Inference"], swiftSettings: simdFlags),
+        .target(name: "Labeling", dependencies: ["Inference", "VideoIO"], swiftSettings: simdFlags),
         .executableTarget(
             name: "vidlabel",
             dependencies: [

@@ -15,17 +15,18 @@ public let supportedOpsets = 7...21
 /// Builds a `Graph` from ONNX ModelProto bytes. Only translates: unsupported
 /// ops, external data and non-float tensors are reported, nothing is optimised.
 public enum ONNXImporter {
-    public static func load(contentsOf url: URL) throws -> Graph {
+    /// - Parameter checkOps: false lets `inspect-model` list unsupported ops instead of failing on the first.
+    public static func load(contentsOf url: URL, checkOps: Bool = true) throws -> Graph {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw InferenceError("\(url.path): cannot read: \(error.localizedDescription)")
         }
-        do { return try load(data: data) } catch let e as InferenceError {
+        do { return try load(data: data, checkOps: checkOps) } catch let e as InferenceError {
             throw InferenceError("\(url.path): \(e.message)")
         }
     }
 
-    public static func load(data: Data) throws -> Graph {
+    public static func load(data: Data, checkOps: Bool = true) throws -> Graph {
         if data.isEmpty { throw InferenceError("not an ONNX model: file is empty") }
         let model: Onnx_ModelProto
         do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
@@ -49,7 +50,7 @@ public enum ONNXImporter {
             if !n.domain.isEmpty && n.domain != "ai.onnx" {
                 throw InferenceError("unsupported op \(n.domain).\(n.opType) (node '\(name)', opset \(opset))")
             }
-            guard let since = supportedOps[n.opType], Int(opset) >= since else {
+            if checkOps, supportedOps[n.opType].map({ Int(opset) < $0 }) ?? true {
                 throw InferenceError("unsupported op \(n.opType) (node '\(name)', opset \(opset))")
             }
             var attrs: [String: Attribute] = [:]

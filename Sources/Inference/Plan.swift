@@ -15,6 +15,8 @@ final class Plan: @unchecked Sendable {
     typealias Step = (_ arena: UnsafeMutablePointer<Float>) -> Void
 
     private(set) var steps: [Step] = []
+    /// "OpType node-name output-shape" per step, for profiling.
+    private(set) var stepNames: [String] = []
     private let inputSlots: [(offset: Int, count: Int)]
     private let outputSlots: [(location: Location, shape: [Int], name: String)]
     let arenaSize: Int
@@ -169,13 +171,19 @@ final class Plan: @unchecked Sendable {
                                                output: location(p.output), outputShape: p.shape, fused: (f.residual != nil, f.lo, f.hi),
                                                graph: g, threads: threads)
             flopCount += flops
-            if let step { built.append(step) }
+            if let step {
+                built.append(step)
+                stepNames.append("\(n.opType) \(n.name) \(inShapes.first ?? []) -> \(p.shape)")
+            }
         }
         steps = built
         flops = flopCount / Double(max(inputShapes.first?.first ?? 1, 1))
         outputSlots = g.outputs.map { (location($0), shapes[$0]!, $0) }
         constants = owned
     }
+
+    /// VIDLABEL_PROFILE=1 prints each step's time to stderr.
+    static let profiling = ProcessInfo.processInfo.environment["VIDLABEL_PROFILE"] == "1"
 
     /// Slots are rounded to 16 floats so every buffer starts 64-byte aligned.
     static func rounded(_ n: Int) -> Int { (max(n, 1) + 15) & ~15 }
@@ -188,7 +196,16 @@ final class Plan: @unchecked Sendable {
         for (slot, t) in zip(inputSlots, inputs) {
             t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
         }
-        for step in steps { step(arena) }
+        if Plan.profiling {
+            for (step, name) in zip(steps, stepNames) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                step(arena)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                FileHandle.standardError.write(Data(String(format: "%8.3f ms  %@\n", ms, name).utf8))
+            }
+        } else {
+            for step in steps { step(arena) }
+        }
         var out: [String: Tensor] = [:]
         for (loc, shape, name) in outputSlots {
             let count = shape.reduce(1, *)

@@ -119,6 +119,7 @@ extension Plan {
             case .conv(let groups):
                 let gcount = groups.count, cg = c / gcount, mg = m / gcount
                 let pointwise = win.kernel == (1, 1) && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
+                let kk = win.kernel.h * win.kernel.w
                 let step: Step = { arena in
                     let xp = x.pointer(arena), yp = output.pointer(arena)
                     let rp = residual?.pointer(arena)
@@ -132,8 +133,11 @@ extension Plan {
                                 gemm(groups[gi], DenseB(base: xg, ld: h * w, n: h * w), n: oh * ow, c: yp + outOffset, ldc: oh * ow,
                                      epilogue: e, threads: threads)
                             } else {
-                                gemm(groups[gi], Im2ColB(x: xg, h: h, w: w, win: win, ow: ow), n: oh * ow, c: yp + outOffset,
-                                     ldc: oh * ow, epilogue: e, threads: threads)
+                                Scratch.with(cg * kk * oh * ow) { cols in
+                                    im2col(xg, channels: cg, h: h, w: w, win: win, oh: oh, ow: ow, into: cols)
+                                    gemm(groups[gi], DenseB(base: cols, ld: oh * ow, n: oh * ow), n: oh * ow, c: yp + outOffset,
+                                         ldc: oh * ow, epilogue: e, threads: threads)
+                                }
                             }
                         }
                     }

@@ -92,8 +92,7 @@ func depthwiseConv(x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, weigh
     let tasks = min(max(threads, 1), channels)
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
-        defer { padded.deallocate() }
+        Scratch.with(planeSize) { padded in
         let loV = V8(repeating: lo), hiV = V8(repeating: hi)
         for ch in (channels * task / tasks)..<(channels * (task + 1) / tasks) {
             let pw = padPlane(x + ch * h * w, h: h, w: w, pads: win.pads, extra: extra, fill: 0, into: padded)
@@ -111,13 +110,14 @@ func depthwiseConv(x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, weigh
                             acc = acc.addingProduct(loadStrided(src + kx * dw, sw), V8(repeating: wk[ky * kw + kx]))
                         }
                     }
-                    acc = acc.clamped(lowerBound: loV, upperBound: hiV)
+                    acc = clamp8(acc, loV, hiV)
                     let n = min(8, ow - ox)
                     if n == 8 { UnsafeMutableRawPointer(out + oy * ow + ox).storeBytes(of: acc, as: V8.self) }
                     else { for i in 0..<n { out[oy * ow + ox + i] = acc[i] } }
                     ox += 8
                 }
             }
+        }
         }
     }
     if tasks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: tasks, execute: work) }
@@ -134,8 +134,7 @@ func pool2D(x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, win: Window2D,
     // ceil_mode windows may reach past the end padding: pad further.
     let extra = 16 * max(sw, 1) + kw * dw + kh * dh + sh
     let pw0 = w + win.pads.l + win.pads.r + extra
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: (h + win.pads.t + win.pads.b + extra) * pw0)
-    defer { padded.deallocate() }
+    Scratch.with((h + win.pads.t + win.pads.b + extra) * pw0) { padded in
     // Per-row and per-column cell counts for the average divisor.
     func counts(_ o: Int, _ size: Int, _ k: Int, _ s: Int, _ d: Int, _ p0: Int, _ p1: Int) -> [Float] {
         (0..<o).map { i in
@@ -160,7 +159,7 @@ func pool2D(x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, win: Window2D,
                     let src = padded + (oy * sh + ky * dh) * pw + ox * sw
                     for kx in 0..<kw {
                         let v = loadStrided(src + kx * dw, sw)
-                        acc = isMax ? pointwiseMax(acc, v) : acc + v
+                        acc = isMax ? max8(acc, v) : acc + v
                     }
                 }
                 let n = min(8, ow - ox)
@@ -168,6 +167,46 @@ func pool2D(x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, win: Window2D,
                     out[oy * ow + ox + i] = isMax ? acc[i] : acc[i] / (rowCount[oy] * colCount[ox + i])
                 }
                 ox += 8
+            }
+        }
+    }
+}
+}
+
+/// Builds the im2col matrix of one image: rows (c, ky, kx), columns (oy, ox).
+/// x [C, H, W] -> dst [C*kh*kw, OH*OW], zero where the window is in the padding.
+/// Each row is filled in runs along ox (contiguous at stride 1), so this is
+/// copy speed; the GEMM then packs it with vector loads.
+func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, win: Window2D, oh: Int, ow: Int,
+            into dst: UnsafeMutablePointer<Float>) {
+    let kh = win.kernel.h, kw = win.kernel.w, sh = win.stride.h, sw = win.stride.w
+    let dh = win.dilation.h, dw = win.dilation.w
+    var row = dst
+    for c in 0..<channels {
+        let plane = x + c * h * w
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                // Output columns whose input column is inside the image: lo..<hi.
+                let off = kx * dw - win.pads.l
+                let lo = off >= 0 ? 0 : min(ow, (-off + sw - 1) / sw)
+                let hi = max(lo, min(ow, w - off > 0 ? (w - off + sw - 1) / sw : 0))
+                for oy in 0..<oh {
+                    let out = row + oy * ow
+                    let iy = oy * sh - win.pads.t + ky * dh
+                    if iy < 0 || iy >= h {
+                        out.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    if lo > 0 { out.update(repeating: 0, count: lo) }
+                    let src = plane + iy * w + off
+                    if sw == 1 {
+                        (out + lo).update(from: src + lo, count: hi - lo)
+                    } else {
+                        for ox in lo..<hi { out[ox] = src[ox * sw] }
+                    }
+                    if hi < ow { (out + hi).update(repeating: 0, count: ow - hi) }
+                }
+                row += oh * ow
             }
         }
     }

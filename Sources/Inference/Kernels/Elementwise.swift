@@ -6,7 +6,7 @@ func clampKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, co
     var i = 0
     while i + 8 <= count {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: V8.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: v.clamped(lowerBound: loV, upperBound: hiV), as: V8.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: clamp8(v, loV, hiV), as: V8.self)
         i += 8
     }
     while i < count { y[i] = min(max(x[i], lo), hi); i += 1 }
@@ -25,7 +25,7 @@ func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: Uns
     while i + 8 <= count {
         let va = UnsafeRawPointer(a + i).loadUnaligned(as: V8.self), vb = UnsafeRawPointer(b + i).loadUnaligned(as: V8.self)
         let v = multiply ? va * vb : va + vb
-        UnsafeMutableRawPointer(y + i).storeBytes(of: v.clamped(lowerBound: loV, upperBound: hiV), as: V8.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: clamp8(v, loV, hiV), as: V8.self)
         i += 8
     }
     while i < count { y[i] = min(max(multiply ? a[i] * b[i] : a[i] + b[i], lo), hi); i += 1 }
@@ -104,3 +104,15 @@ func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y
         while d >= 0 { idx[d] += 1; if idx[d] < outShape[d] { break }; idx[d] = 0; d -= 1 }
     }
 }
+
+/// clamp(v, lo, hi) per lane. Swift's `clamped`/`pointwiseMax` go lane by lane
+/// (NaN rules) and are not inlined; compare-and-blend compiles to vcmpps/vblendvps.
+@inline(__always)
+func clamp8(_ v: V8, _ lo: V8, _ hi: V8) -> V8 {
+    let r = v.replacing(with: lo, where: v .< lo)
+    return r.replacing(with: hi, where: r .> hi)
+}
+
+/// max(a, b) per lane, as a compare and blend.
+@inline(__always)
+func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: a .< b) }

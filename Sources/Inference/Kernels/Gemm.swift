@@ -125,8 +125,7 @@ func gemm<B: BSource>(_ a: PackedA, _ b: B, n: Int, c: UnsafeMutablePointer<Floa
         let (pLo, pHi, bLo, bHi): (Int, Int, Int, Int)
         if byN { (pLo, pHi, bLo, bHi) = (0, panels, nBlocks * task / tasks, nBlocks * (task + 1) / tasks) }
         else { (pLo, pHi, bLo, bHi) = (panels * task / tasks, panels * (task + 1) / tasks, 0, nBlocks) }
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: KC * (NC + NR))
-        defer { packed.deallocate() }
+        Scratch.with(KC * (NC + NR)) { packed in
         for blk in bLo..<bHi {
             let n0 = blk * NC, nc = min(NC, n - n0)
             var k0 = 0
@@ -149,6 +148,7 @@ func gemm<B: BSource>(_ a: PackedA, _ b: B, n: Int, c: UnsafeMutablePointer<Floa
                 }
                 k0 += kc
             }
+        }
         }
     }
     if tasks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: tasks, execute: work) }
@@ -193,8 +193,8 @@ func kernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: Un
                         v1 += rp.loadUnaligned(fromByteOffset: 32, as: V8.self)
                     }
                     let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
-                    v0 = v0.clamped(lowerBound: lo, upperBound: hi)
-                    v1 = v1.clamped(lowerBound: lo, upperBound: hi)
+                    v0 = clamp8(v0, lo, hi)
+                    v1 = clamp8(v1, lo, hi)
                 }
                 row.storeBytes(of: v0, as: V8.self)
                 row.storeBytes(of: v1, toByteOffset: 32, as: V8.self)

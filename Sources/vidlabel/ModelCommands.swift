@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Inference
+import Labeling
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the installed models: task, file, sha256, input, parameters, GFLOPs per image.")
+
+    @Option(help: "Folder holding the model files.")
+    var modelsDir: String?
+
+    struct Entry: Encodable {
+        let name: String, task: String, file: String, sha256: String
+        let input_shape: [Int], parameters: Int, gflops_per_image: Double
+    }
+
+    func run() throws {
+        let locator = ModelLocator(modelsDir: modelsDir)
+        var failed = false
+        for bundle in ModelBundle.builtIn {
+            do {
+                let url = try locator.find(bundle.fileName)
+                let model = try Model(contentsOf: url)
+                let shape = model.inputs[0].shape.map { $0 ?? 1 }
+                Output.writeLine(try jsonLine(Entry(name: bundle.name, task: bundle.task.rawValue, file: url.path,
+                                                    sha256: try SHA256.fileHex(url), input_shape: shape, parameters: model.parameterCount,
+                                                    gflops_per_image: (try model.gflopsPerImage() * 1000).rounded() / 1000)))
+            } catch {
+                failed = true
+                printError("\(bundle.name): \(error)")
+            }
+        }
+        if failed { throw InputFailure() }
+    }
+}
+
+struct InspectModel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect-model",
+        abstract: "Print an ONNX file's inputs, outputs, op histogram and whether every op is supported.")
+
+    @Argument(help: "An .onnx file.")
+    var file: String
+
+    struct Info: Encodable {
+        struct IO: Encodable { let name: String; let shape: [String] }
+        let file: String, opset: Int, inputs: [IO], outputs: [String]
+        let ops: [String: Int], unsupported_ops: [String], supported: Bool, parameters: Int
+    }
+
+    func run() throws {
+        do {
+            let graph = try ONNXImporter.load(contentsOf: URL(fileURLWithPath: file), checkOps: false)
+            var histogram: [String: Int] = [:]
+            for n in graph.nodes { histogram[n.opType, default: 0] += 1 }
+            let unsupported = histogram.keys.filter { op in supportedOps[op].map { graph.opset < $0 } ?? true }.sorted()
+            let info = Info(file: file, opset: graph.opset,
+                            inputs: graph.inputs.map { .init(name: $0.name, shape: $0.shape.map { $0.map(String.init) ?? "N" }) },
+                            outputs: graph.outputs, ops: histogram, unsupported_ops: unsupported, supported: unsupported.isEmpty,
+                            parameters: graph.constants.values.reduce(0) { $0 + $1.count })
+            Output.writeLine(try jsonLine(info, pretty: true))
+            if !unsupported.isEmpty { throw InputFailure() }
+        } catch let e as InferenceError {
+            printError("\(e)")
+            throw InputFailure()
+        }
+    }
+}
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-model",
+        abstract: "Time a model on random input: median, min and max latency (ms, after warm-up) and GFLOP/s, as JSON.")
+
+    @Argument(help: "An .onnx file.")
+    var file: String
+    @Option(help: "Batch size.") var batch: Int = 1
+    @Option(help: "Threads.") var threads: Int = 1
+    @Option(help: "Timed runs.") var runs: Int = 30
+    @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
+
+    func validate() throws {
+        if batch < 1 || threads < 1 || runs < 1 || warmup < 0 { throw ValidationError("--batch, --threads and --runs must be >= 1") }
+    }
+
+    struct Result: Encodable {
+        let model: String, batch: Int, threads: Int, runs: Int
+        let median_ms: Double, min_ms: Double, max_ms: Double, gflops: Double
+    }
+
+    func run() throws {
+        do {
+            let model = try Model(contentsOf: URL(fileURLWithPath: file), threads: threads)
+            let info = model.inputs[0]
+            let shape = info.shape.enumerated().map { i, d in d ?? (i == 0 ? batch : 1) }
+            let input = Tensor.random(shape, seed: 42)
+            let feeds = [info.name: input]
+            for _ in 0..<warmup { _ = try model.run(feeds) }
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try model.run(feeds)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            let gflop = try model.gflopsPerImage() * Double(batch)
+            let r = { (x: Double) in (x * 1000).rounded() / 1000 }
+            Output.writeLine(try jsonLine(Result(model: file, batch: batch, threads: threads, runs: runs, median_ms: r(median),
+                                                 min_ms: r(times[0]), max_ms: r(times[times.count - 1]), gflops: r(gflop / (median / 1000)))))
+        } catch let e as InferenceError {
+            printError("\(e)")
+            throw InputFailure()
+        }
+    }
+}

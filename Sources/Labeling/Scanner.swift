@@ -1,0 +1,253 @@
+import Foundation
+import Inference
+import VideoIO
+
+/// A user's own ONNX classifier added to scans (`--model`).
+public struct CustomModelSpec: Sendable {
+    public var url: URL
+    public var labels: [String]
+    public var preprocessing: Preprocessing
+    public var inputSize: Int
+
+    public init(url: URL, labels: [String], preprocessing: Preprocessing, inputSize: Int) {
+        self.url = url
+        self.labels = labels
+        self.preprocessing = preprocessing
+        self.inputSize = inputSize
+    }
+}
+
+/// Everything `scan` can be told.
+public struct ScanOptions: Sendable {
+    public var sampling = SamplingOptions()
+    public var topicModel = ModelBundle.efficientNetLite0
+    public var thresholds: [String: Double] = [:]
+    public var minDuration = 0.0
+    public var mergeGap = 1.0
+    public var topK = 5
+    public var includeFrames = true
+    /// Threads inside each model's kernels.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Frames classified together.
+    public var batchSize = 8
+    public var custom: CustomModelSpec? = nil
+    public init() {}
+}
+
+/// A model loaded for scanning, with its bundle and fingerprint.
+struct LoadedModel {
+    let bundle: ModelBundle
+    let model: Model
+    let sha256: String
+}
+
+/// Scans videos: decodes sampled frames on one thread while the models classify
+/// the previous ones on this one, then aggregates the scores into a `Report`.
+/// Models are loaded once and reused for every file.
+public final class VideoScanner {
+    public let options: ScanOptions
+    let nsfw: LoadedModel
+    let topics: LoadedModel
+    let custom: (LoadedModel, CustomModelSpec)?
+    let classNames: [String]
+
+    public init(options: ScanOptions, locator: ModelLocator) throws {
+        self.options = options
+        func load(_ bundle: ModelBundle, url: URL? = nil) throws -> LoadedModel {
+            let file = try url ?? locator.find(bundle.fileName)
+            return LoadedModel(bundle: bundle, model: try Model(contentsOf: file, threads: options.threads),
+                               sha256: try SHA256.fileHex(file))
+        }
+        nsfw = try load(.openNSFW)
+        topics = try load(options.topicModel)
+        let namesURL = try locator.find("imagenet-classes.txt")
+        classNames = try String(contentsOf: namesURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix(1000).map(String.init)
+        guard classNames.count == 1000 else { throw InferenceError("\(namesURL.path): expected 1000 class names") }
+        if let spec = options.custom {
+            let probe = try Model(contentsOf: spec.url, threads: options.threads)
+            guard let shape = probe.inputs.first?.shape, shape.count == 4 else {
+                throw InferenceError("\(spec.url.path): custom model input must be 4-D image tensor")
+            }
+            let layout: ModelBundle.Layout = shape[1] == 3 ? .nchw : .nhwc
+            let bundle = ModelBundle(name: spec.url.deletingPathExtension().lastPathComponent, task: .custom,
+                                     fileName: spec.url.lastPathComponent, preprocessing: spec.preprocessing, layout: layout,
+                                     inputSize: spec.inputSize,
+                                     resize: spec.preprocessing == .caffeBGR ? .centralRegion(fraction: 0.875) : .centerCrop(fraction: 0.875))
+            custom = (LoadedModel(bundle: bundle, model: probe, sha256: try SHA256.fileHex(spec.url)), spec)
+        } else {
+            custom = nil
+        }
+    }
+
+    /// Models in report order: moderation, topics, custom.
+    var loaded: [LoadedModel] { [nsfw, topics] + (custom.map { [$0.0] } ?? []) }
+
+    /// Scans one file.
+    /// - Throws: `VideoError` for unreadable video, `InferenceError` for model failures.
+    public func scan(path: String) throws -> Report {
+        let file = try VideoFile(path: path)
+        let requests = loaded.map(\.bundle.imageRequest)
+        let sampler = try FrameSampler(file: file, options: options.sampling, outputs: requests)
+        let queue = BoundedQueue<SampledFrame>(capacity: options.batchSize * 2)
+
+        // Decode ahead on a separate thread; the queue bounds memory.
+        var decodeError: Error? = nil
+        let decoder = Thread {
+            do {
+                while let frame = try sampler.next() {
+                    if !queue.put(frame) { break }
+                }
+            } catch { decodeError = error }
+            queue.close()
+        }
+        decoder.stackSize = 8 << 20
+        decoder.start()
+
+        var scores: [FrameScores] = []
+        var inferenceError: Error? = nil
+        while true {
+            let batch = queue.take(upTo: options.batchSize)
+            if batch.isEmpty { break }
+            do { scores += try classify(batch) } catch {
+                inferenceError = error
+                queue.cancel()
+                break
+            }
+        }
+        queue.waitUntilClosed()
+        if let e = inferenceError { throw e }
+        if let e = decodeError { throw e }
+
+        let aggregator = Aggregator(thresholds: options.thresholds, minDuration: options.minDuration, mergeGap: options.mergeGap)
+        let (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
+                                                       customNames: custom?.1.labels, topK: options.topK)
+        return makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments)
+    }
+
+    /// Runs every model on a batch of frames.
+    func classify(_ frames: [SampledFrame]) throws -> [FrameScores] {
+        func run(_ m: LoadedModel, image: Int) throws -> Tensor {
+            let input = m.bundle.tensor(from: frames.map { $0.images[image] })
+            let out = try m.model.run([m.model.inputs[0].name: input])
+            return out[m.model.outputNames[0]]!
+        }
+        let nsfwOut = try run(nsfw, image: 0)
+        let topicOut = try run(topics, image: 1)
+        let customOut = try custom.map { try run($0.0, image: 2) }
+        return frames.enumerated().map { i, f in
+            let probs = topicOut.data[(i * 1000)..<((i + 1) * 1000)]
+            let nsfwScore = Double(nsfwOut.data[i * 2 + 1])
+            let moderation = Taxonomy.moderation.map { label -> Double in
+                switch label.source {
+                case .nsfw: return nsfwScore
+                case .imagenetClasses(let ids): return min(1, ids.reduce(0) { $0 + Double(probs[probs.startIndex + $1]) })
+                }
+            }
+            var customAll: [Float]? = nil
+            if let c = customOut {
+                let width = c.count / frames.count
+                customAll = probabilities(Array(c.data[(i * width)..<((i + 1) * width)]))
+            }
+            return FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame, moderation: moderation,
+                               topics: Taxonomy.topicScores(probs), classes: topK(probs, options.topK),
+                               custom: customAll.map { topK($0[...], options.topK) }, customAll: customAll)
+        }
+    }
+
+    /// Softmax when a custom model outputs logits (values outside [0,1] or rows not summing to 1).
+    func probabilities(_ row: [Float]) -> [Float] {
+        let sum = row.reduce(0, +)
+        if row.allSatisfy({ $0 >= 0 && $0 <= 1 }) && abs(sum - 1) < 1e-3 { return row }
+        let mx = row.max() ?? 0
+        let e = row.map { Foundation.exp($0 - mx) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+
+    func topK(_ probs: ArraySlice<Float>, _ k: Int) -> [(Int, Double)] {
+        let base = probs.startIndex
+        return probs.indices.sorted { (probs[$0], -$0) > (probs[$1], -$1) }.prefix(k).map { ($0 - base, Double(probs[$0])) }
+    }
+
+    func makeReport(file: VideoFile, sampler: FrameSampler, scores: [FrameScores], summary: Report.Summary,
+                    segments: [Report.Segment]) -> Report {
+        let info = file.info
+        let o = options.sampling
+        var params = Report.Sampling.Params()
+        switch o.mode {
+        case .keyframes:
+            params.minInterval = o.minInterval
+            params.maxGap = o.maxGap
+        case .interval(let s): params.intervalS = s
+        case .scenes(let t): params.sceneThreshold = t
+        }
+        params.maxFrames = o.maxFrames
+        params.start = o.start
+        params.end = o.end
+        let topicTop = 3
+        let frames: [Report.Frame]? = options.includeFrames ? scores.map { f in
+            let topics = f.topics.indices.sorted { (f.topics[$0], -$0) > (f.topics[$1], -$1) }.prefix(topicTop)
+                .map { Report.LabelScore(label: Taxonomy.topics[$0], score: round4(f.topics[$0])) }
+            let moderation = Dictionary(uniqueKeysWithValues: zip(Taxonomy.moderation.map(\.name), f.moderation.map(round4)))
+            let customNames = custom?.1.labels ?? []
+            return Report.Frame(timeS: round4(f.timeS), pts: f.pts, keyFrame: f.keyFrame, moderation: moderation, topics: topics,
+                                classes: f.classes.map { Report.ClassScore(id: $0.0, name: classNames[$0.0], score: round4($0.1)) },
+                                custom: f.custom?.map { Report.ClassScore(id: $0.0, name: $0.0 < customNames.count ? customNames[$0.0] : "class \($0.0)",
+                                                                          score: round4($0.1)) })
+        } : nil
+        var errors = sampler.warnings.map { Report.DecodeError(category: $0.category, message: $0.message, timeS: $0.timeS.map(round4)) }
+        if sampler.warningCount > sampler.warnings.count {
+            errors.append(Report.DecodeError(category: "decode_failed",
+                                             message: "\(sampler.warningCount - sampler.warnings.count) more warnings not listed", timeS: nil))
+        }
+        return Report(
+            tool: .init(name: "vidlabel", version: vidlabelVersion),
+            file: .init(path: info.path, sizeBytes: info.sizeBytes),
+            video: .init(durationS: info.durationS.map(round4), width: info.displayWidth, height: info.displayHeight,
+                         rotation: info.rotation, codec: info.codec, avgFps: info.avgFps.map(round4)),
+            sampling: .init(mode: o.mode.name, params: params, framesSampled: scores.count),
+            models: loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) },
+            summary: summary, segments: segments, frames: frames, errors: errors)
+    }
+}
+
+/// The tool version reports carry.
+public let vidlabelVersion = "0.1.0"
+
+/// A bounded producer/consumer queue: `put` blocks while full, so a fast
+/// decoder never holds more than `capacity` frames.
+final class BoundedQueue<T>: @unchecked Sendable {
+    private var items: [T] = []
+    private let capacity: Int
+    private var closed = false
+    private var cancelled = false
+    private let cond = NSCondition()
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// False when the consumer cancelled: the producer should stop.
+    func put(_ item: T) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        while items.count >= capacity && !cancelled { cond.wait() }
+        if cancelled { return false }
+        items.append(item)
+        cond.broadcast()
+        return true
+    }
+
+    /// Up to `n` items; waits for at least one; empty when closed and drained.
+    func take(upTo n: Int) -> [T] {
+        cond.lock(); defer { cond.unlock() }
+        while items.isEmpty && !closed { cond.wait() }
+        let k = min(n, items.count)
+        let out = Array(items.prefix(k))
+        items.removeFirst(k)
+        cond.broadcast()
+        return out
+    }
+
+    func close() { cond.lock(); closed = true; cond.broadcast(); cond.unlock() }
+    func cancel() { cond.lock(); cancelled = true; items.removeAll(); cond.broadcast(); cond.unlock() }
+    func waitUntilClosed() { cond.lock(); while !closed { cond.wait() }; cond.unlock() }
+}

@@ -14,7 +14,7 @@ PY          := $(VENV)/bin/python
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps build fixtures models venv test install bench clean demo
+.PHONY: all deps build fixtures models venv test install bench clean demo check-simd
 
 all: build
 
@@ -65,8 +65,12 @@ $(PHOTO_CLIPS): Tools/make-photo-clips.sh $(MODELS) | deps
 	Tools/make-photo-clips.sh Models/samples Fixtures/gen
 	@touch $@
 
+check-simd: build
+	Tools/check-simd.sh $(BIN)
+
 test: deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
 	$(SWIFT) build -c $(CONFIG)
+	Tools/check-simd.sh $(BIN)
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@$(SWIFT) test -c $(CONFIG) --disable-swift-testing 2>&1 | tee .build/test.log | grep -E "(error|failed|Executed)" ; \
 	  exit $${PIPESTATUS[0]}
@@ -80,7 +84,8 @@ install: build models
 	install -m 755 $(BIN) $(PREFIX)/bin/vidlabel
 	install -m 644 Models/*.onnx Models/imagenet-classes.txt $(PREFIX)/share/vidlabel/models/
 
-bench: build fixtures
+bench: build models venv
+	@command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 	Tools/bench.sh
 
 clean:

@@ -97,7 +97,8 @@ struct Frames: ParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         do {
-            let sampler = try FrameSampler(path: file, options: sampling.options, outputs: out == nil ? [] : [request])
+            // Frames are always converted (what `make bench` times against ffmpeg's scale), saved only with --out.
+            let sampler = try FrameSampler(path: file, options: sampling.options, outputs: [request])
             while let frame = try sampler.next() {
                 var png: String? = nil
                 if let dir = out {

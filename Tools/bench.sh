@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make bench`: vidlabel against its peers, measured in the same run, with ratios.
+#   1. decode: `vidlabel frames` (key frames) vs `ffmpeg -skip_frame nokey` on a 60 s 1080p clip
+#   2. memory: peak RSS of `vidlabel frames` on a 10-minute clip vs a 1-minute clip
+#   3. engine: `vidlabel bench-model` vs onnxruntime, per model, batch 1/8, threads 1/2
+#   4. end to end: `vidlabel scan` vs a Python PyAV + onnxruntime pipeline (Tools/pipeline.py)
+# Speed is printed, never asserted: the tests do not time anything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/release/vidlabel
+PY=.build/tools-venv/bin/python
+DIR=Fixtures/gen/bench
+mkdir -p "$DIR"
+clip() { # name seconds preset
+  [ -s "$DIR/$1" ] || ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1920x1080:rate=30 -t "$2" \
+     -c:v libx264 -preset "$3" -g 60 -pix_fmt yuv420p -fflags +bitexact "$DIR/$1"
+}
+clip clip60.mp4 60 medium
+clip clip60u.mp4 60 ultrafast
+clip clip600.mp4 600 ultrafast
+
+median3() { # command... -> median wall seconds of 3 runs
+  local t=()
+  for _ in 1 2 3; do
+    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+    t+=("$($PY -c "print($e - $s)")")
+  done
+  printf '%s\n' "${t[@]}" | sort -g | sed -n 2p
+}
+ratio() { $PY -c "print(f'{$1 / $2:.3f}')"; }
+
+echo "== decode: 60 s 1080p H.264, GOP 2 s (30 key frames), 1 thread"
+ours=$(median3 $BIN frames $DIR/clip60.mp4 --sample keyframes --min-interval 0)
+peer=$(median3 ffmpeg -nostdin -threads 1 -skip_frame nokey -i $DIR/clip60.mp4 -vf scale=224:224 -pix_fmt rgb24 -f null -)
+printf "vidlabel frames %.3f s   ffmpeg %.3f s   ratio %s (target <= 1.3)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+
+echo "== memory: peak RSS of vidlabel frames, 10-minute vs 1-minute clip (same encoding)"
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+short=$(rss $BIN frames $DIR/clip60u.mp4 --min-interval 0)
+long=$(rss $BIN frames $DIR/clip600.mp4 --min-interval 0)
+printf "1 min %d KB   10 min %d KB   ratio %s (target <= 1.2)\n" "$short" "$long" "$(ratio "$long" "$short")"
+
+echo "== engine: median ms, ours vs onnxruntime (default optimisations), same thread count"
+printf "%-20s %5s %7s %10s %10s %7s\n" model batch threads vidlabel onnxrt ratio
+for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
+  for batch in 1 8; do
+    for threads in 1 2; do
+      runs=$(( batch == 1 ? 30 : 8 ))
+      ours=$($BIN bench-model Models/$m.onnx --batch $batch --threads $threads --runs $runs | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")
+      peer=$($PY Tools/bench_ort.py Models/$m.onnx $batch $threads $runs | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")
+      printf "%-20s %5d %7d %10.2f %10.2f %7s\n" "$m" "$batch" "$threads" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+    done
+  done
+done
+
+echo "== end to end: 60 s 1080p clip, key frames, open_nsfw + EfficientNet-Lite0, 2 threads, whole processes"
+ours=$(median3 $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan.json)
+peer=$(median3 $PY Tools/pipeline.py $DIR/clip60.mp4 Models)
+printf "vidlabel scan %.3f s   python pyav+onnxruntime %.3f s   ratio %s (target <= 0.6)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+printf "vidlabel scan peak RSS %d KB\n" "$(rss $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan.json)"

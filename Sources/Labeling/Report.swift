@@ -6,7 +6,9 @@ public struct Report: Codable, Sendable {
     public struct FileInfo: Codable, Sendable {
         public var path: String
         public var sizeBytes: Int64
-        enum CodingKeys: String, CodingKey { case path; case sizeBytes = "size_bytes" }
+        /// Modification time, seconds since 1970 (set by `batch`, for `--resume`).
+        public var mtime: Double?
+        enum CodingKeys: String, CodingKey { case path, mtime; case sizeBytes = "size_bytes" }
     }
     public struct Video: Codable, Sendable {
         public var durationS: Double?
@@ -105,9 +107,11 @@ public struct Report: Codable, Sendable {
     public var segments: [Segment]
     public var frames: [Frame]?
     public var errors: [DecodeError]
+    /// Hash of the options and model files that produced this report (set by `batch`, for `--resume`).
+    public var fingerprint: String?
 
     enum CodingKeys: String, CodingKey {
-        case tool, file, video, sampling, models, summary, segments, frames, errors
+        case tool, file, video, sampling, models, summary, segments, frames, errors, fingerprint
         case schemaVersion = "schema_version"
     }
 }

@@ -80,12 +80,16 @@ public final class VideoScanner {
         }
     }
 
+    /// sha256 of every model file in use, in report order.
+    public var modelHashes: [String] { loaded.map(\.sha256) }
+
     /// Models in report order: moderation, topics, custom.
     var loaded: [LoadedModel] { [nsfw, topics] + (custom.map { [$0.0] } ?? []) }
 
     /// Scans one file.
     /// - Throws: `VideoError` for unreadable video, `InferenceError` for model failures.
-    public func scan(path: String) throws -> Report {
+    /// - Parameter shouldStop: polled between batches; when it returns true the scan stops with `ScanCancelled`.
+    public func scan(path: String, shouldStop: (() -> Bool)? = nil) throws -> Report {
         let file = try VideoFile(path: path)
         let requests = loaded.map(\.bundle.imageRequest)
         let sampler = try FrameSampler(file: file, options: options.sampling, outputs: requests)
@@ -107,6 +111,11 @@ public final class VideoScanner {
         var scores: [FrameScores] = []
         var inferenceError: Error? = nil
         while true {
+            if shouldStop?() == true {
+                inferenceError = ScanCancelled()
+                queue.cancel()
+                break
+            }
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
             do { scores += try classify(batch) } catch {
@@ -203,13 +212,18 @@ public final class VideoScanner {
         }
         return Report(
             tool: .init(name: "vidlabel", version: vidlabelVersion),
-            file: .init(path: info.path, sizeBytes: info.sizeBytes),
+            file: .init(path: info.path, sizeBytes: info.sizeBytes, mtime: nil),
             video: .init(durationS: info.durationS.map(round4), width: info.displayWidth, height: info.displayHeight,
                          rotation: info.rotation, codec: info.codec, avgFps: info.avgFps.map(round4)),
             sampling: .init(mode: o.mode.name, params: params, framesSampled: scores.count),
             models: loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) },
-            summary: summary, segments: segments, frames: frames, errors: errors)
+            summary: summary, segments: segments, frames: frames, errors: errors, fingerprint: nil)
     }
+}
+
+/// Thrown by `VideoScanner.scan` when its `shouldStop` asked it to stop.
+public struct ScanCancelled: Error, CustomStringConvertible {
+    public var description: String { "interrupted" }
 }
 
 /// The tool version reports carry.

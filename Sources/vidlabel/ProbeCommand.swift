@@ -4,10 +4,16 @@ import VideoIO
 
 /// An error record in JSON output: `{"file": {"path": ...}, "error": {"category": ..., "message": ...}}`.
 struct ErrorRecord: Encodable {
-    struct FileRef: Encodable { let path: String }
+    struct FileRef: Encodable {
+        let path: String
+        var size_bytes: Int64? = nil
+        var mtime: Double? = nil
+    }
     struct Detail: Encodable { let category: String; let message: String }
-    let file: FileRef
+    var file: FileRef
     let error: Detail
+    /// Set by `batch`, so `--resume` knows the failure belongs to these options.
+    var fingerprint: String? = nil
 
     init(path: String, category: String, message: String) {
         file = FileRef(path: path)

@@ -53,6 +53,17 @@ for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
   done
 done
 
+echo "== batch: 40 short clips, --jobs 2, vs 40 sequential vidlabel scan calls in a shell loop"
+mkdir -p "$DIR/batch40"
+for i in $(seq -w 1 40); do
+  [ -s "$DIR/batch40/c$i.mp4" ] || ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=640x360:rate=30" \
+     -t 3 -vf "hue=h=$((10#$i * 9))" -c:v libx264 -preset veryfast -g 30 -pix_fmt yuv420p -fflags +bitexact "$DIR/batch40/c$i.mp4"
+done
+seq_loop() { for f in "$DIR"/batch40/*.mp4; do $BIN scan "$f" --no-frames >/dev/null; done; }
+s=$(date +%s.%N); seq_loop; e=$(date +%s.%N); peer=$($PY -c "print($e - $s)")
+s=$(date +%s.%N); $BIN batch "$DIR/batch40" --jobs 2 --no-frames -o /tmp/vidlabel-bench-batch.jsonl 2>/dev/null; e=$(date +%s.%N); ours=$($PY -c "print($e - $s)")
+printf "vidlabel batch --jobs 2 %.3f s   40 x vidlabel scan %.3f s   ratio %s (target <= 0.6)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+
 echo "== end to end: 60 s 1080p clip, key frames, open_nsfw + EfficientNet-Lite0, 2 threads, whole processes"
 ours=$(median3 $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan.json)
 peer=$(median3 $PY Tools/pipeline.py $DIR/clip60.mp4 Models)

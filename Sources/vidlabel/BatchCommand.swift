@@ -73,11 +73,10 @@ struct Batch: ParsableCommand {
         let mode = progress == "auto" ? (isatty(2) != 0 ? "bar" : "none") : progress
         let reporter = ProgressReporter(mode: mode, state: state)
 
-        // SIGINT/SIGTERM: finish no new file, stop the ones in flight, keep every written line.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        for s in signals { s.setEventHandler { state.interrupt() }; s.resume() }
+        // SIGINT/SIGTERM: start no new file, stop the ones in flight, keep every written line.
+        // A plain handler setting a flag: libdispatch signal sources miss signals on Linux unless blocked.
+        signal(SIGINT) { _ in signalReceived = 1 }
+        signal(SIGTERM) { _ in signalReceived = 1 }
 
         reporter.start()
         let next = Counter()
@@ -157,6 +156,9 @@ struct Batch: ParsableCommand {
     }
 }
 
+/// Set by the SIGINT/SIGTERM handler (async-signal-safe: a plain store).
+nonisolated(unsafe) var signalReceived: Int32 = 0
+
 /// Hands out indices 0..<n to workers, once each.
 final class Counter: @unchecked Sendable {
     private var value = 0
@@ -178,16 +180,15 @@ final class BatchState: @unchecked Sendable {
     private(set) var skipped: [(String, String)] = []
     private(set) var flagged: [String: [String]] = [:]
     private(set) var inFlight: [String] = []
-    private(set) var interrupted = false
     private var stopped = false
     let started = Date()
 
     init(total: Int, alreadyDone: Int) { self.total = total; self.alreadyDone = alreadyDone }
 
-    var stopping: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    var stopping: Bool { lock.lock(); defer { lock.unlock() }; return stopped || signalReceived != 0 }
+    var interrupted: Bool { signalReceived != 0 }
     var done: Int { lock.lock(); defer { lock.unlock() }; return alreadyDone + ok + failed + skipped.count }
 
-    func interrupt() { lock.lock(); interrupted = true; stopped = true; lock.unlock() }
     func stop() { lock.lock(); stopped = true; lock.unlock() }
     func begin(_ path: String) { lock.lock(); inFlight.append(path); lock.unlock() }
     func end(_ path: String) { lock.lock(); inFlight.removeAll { $0 == path }; lock.unlock() }

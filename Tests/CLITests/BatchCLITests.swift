@@ -96,6 +96,27 @@ final class BatchCLITests: XCTestCase {
         XCTAssertEqual(try records(out).count, all.count)
     }
 
+    func testSIGTERMStopsCleanlyWithExit130() throws {
+        for i in 0..<4 {
+            try FileManager.default.copyItem(atPath: fixture("vfr.mp4"), toPath: dir.appendingPathComponent("vfr\(i).mp4").path)
+        }
+        let out = dir.appendingPathComponent("results.jsonl")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["batch", dir.path, "--sample", "interval:0.2", "--threads", "1", "-o", out.path]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOf: out, encoding: .utf8)) ?? "").isEmpty { usleep(20_000) }
+        kill(p.processIdentifier, SIGTERM)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, message)
+        XCTAssertTrue(message.contains("--resume"), message)
+        XCTAssertFalse(try records(out).isEmpty)
+    }
+
     func testShardsCoverEverythingOnce() throws {
         var seen: [String] = []
         for i in 0..<3 {

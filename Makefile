@@ -14,7 +14,13 @@ PY          := $(VENV)/bin/python
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps build fixtures models venv test install bench clean demo check-simd
+.PHONY: all deps build fixtures models venv test install bench clean demo check-simd baselines
+
+# Our own label-regression gate: scan reports of the bundled real clips,
+# committed; `make test` fails when a fresh scan moves a label beyond
+# tolerance. Refresh deliberately with `make baselines` and commit the diff.
+BASELINE      := Fixtures/baselines/samples.jsonl
+BASELINE_CLIPS := Models/samples/bikes.mp4 Models/samples/bigbuckbunny.mp4 Fixtures/gen/chelsea.mp4 Fixtures/gen/coffee.mp4
 
 all: build
 
@@ -65,12 +71,18 @@ $(PHOTO_CLIPS): Tools/make-photo-clips.sh $(MODELS) | deps
 	Tools/make-photo-clips.sh Models/samples Fixtures/gen
 	@touch $@
 
+baselines: build models $(PHOTO_CLIPS)
+	@mkdir -p Fixtures/baselines
+	$(BIN) scan $(BASELINE_CLIPS) --sample interval:1 -o $(BASELINE)
+
 check-simd: build
 	Tools/check-simd.sh $(BIN)
 
 test: deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
 	$(SWIFT) build -c $(CONFIG)
 	Tools/check-simd.sh $(BIN)
+	$(BIN) scan $(BASELINE_CLIPS) --sample interval:1 --baseline $(BASELINE) > /dev/null
+	@echo "baseline: no label changes against $(BASELINE)"
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@$(SWIFT) test -c $(CONFIG) --disable-swift-testing 2>&1 | tee .build/test.log | grep -E "(error|failed|Executed)" ; \
 	  exit $${PIPESTATUS[0]}

@@ -114,6 +114,12 @@ struct Scan: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the output to this file (written whole, then renamed into place).")
     var output: String?
 
+    @Option(help: "After scanning, diff against this baseline (scan JSON or batch JSON Lines); differences go to stderr and exit 1.")
+    var baseline: String?
+
+    @Option(help: "With --baseline: score tolerance.") var scoreTolerance: Double = 0.05
+    @Option(help: "With --baseline: segment time tolerance (s).") var timeTolerance: Double = 0.5
+
     func run() throws {
         let scanner: VideoScanner
         do {
@@ -125,19 +131,36 @@ struct Scan: ParsableCommand {
         }
         var lines: [String] = []
         var failed = false
+        var scanned: [LoadedReport] = []
         for path in files {
             let line: String
             do {
-                line = try jsonLine(try scanner.scan(path: path), pretty: pretty && files.count == 1)
+                let report = try scanner.scan(path: path)
+                scanned.append(LoadedReport(path: path, report: report, error: nil))
+                line = try jsonLine(report, pretty: pretty && files.count == 1)
             } catch {
                 failed = true
                 printError(error is VideoError ? "\(error)" : "\(path): \(error)")
                 line = try jsonLine(ErrorRecord(path: path, error: error))
+                scanned.append(LoadedReport(path: path, report: nil, error: "\((error as? VideoError)?.category.rawValue ?? "failed"): \((error as? VideoError)?.reason ?? "\(error)")"))
             }
             if output == nil { Output.writeLine(line) } else { lines.append(line) }
         }
         if let output {
             try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output)
+        }
+        if let baseline {
+            let diffs: [FileDiff]
+            do {
+                diffs = try runDiff(baseline: try loadReports(baseline), current: scanned, scoreTolerance: scoreTolerance,
+                                    timeTolerance: timeTolerance, labels: nil)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+            let text = try render(diffs, format: "text")
+            FileHandle.standardError.write(Data(text.utf8))
+            if !text.isEmpty { failed = true }
         }
         if failed { throw InputFailure() }
     }

@@ -11,7 +11,7 @@ struct VidLabel: ParsableCommand {
         commandName: "vidlabel",
         abstract: "Label videos offline: moderation and topic labels with exact timestamps.",
         version: version,
-        subcommands: [Scan.self, Batch.self, Probe.self, Frames.self, Models.self, InspectModel.self, BenchModel.self]
+        subcommands: [Scan.self, Batch.self, Diff.self, Check.self, Probe.self, Frames.self, Models.self, InspectModel.self, BenchModel.self]
     )
 
     /// Exit codes: 0 success, 1 some input failed, 2 usage error (not

@@ -1,0 +1,159 @@
+import Foundation
+
+/// A report or error record as read back from JSON (scan output or batch JSON Lines).
+public struct LoadedReport {
+    public let path: String
+    public let report: Report?
+    /// `category: message` for error records.
+    public let error: String?
+
+    public init(path: String, report: Report?, error: String?) {
+        self.path = path
+        self.report = report
+        self.error = error
+    }
+}
+
+/// Reads `scan` JSON (one object, compact or pretty) or `batch` JSON Lines.
+public func loadReports(_ file: String) throws -> [LoadedReport] {
+    guard let data = FileManager.default.contents(atPath: file) else {
+        throw DiffError("\(file): cannot read")
+    }
+    let decoder = JSONDecoder()
+    func parse(_ d: Data) throws -> LoadedReport {
+        guard let obj = try JSONSerialization.jsonObject(with: d) as? [String: Any],
+              let path = (obj["file"] as? [String: Any])?["path"] as? String else { throw DiffError("not a vidlabel report") }
+        if let e = obj["error"] as? [String: Any] {
+            return LoadedReport(path: path, report: nil, error: "\(e["category"] ?? "?"): \(e["message"] ?? "")")
+        }
+        return LoadedReport(path: path, report: try decoder.decode(Report.self, from: d), error: nil)
+    }
+    if let whole = try? parse(data) { return [whole] }
+    var out: [LoadedReport] = []
+    for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
+        do { out.append(try parse(Data(line))) } catch { throw DiffError("\(file): line \(i + 1) is not a vidlabel report (\(error))") }
+    }
+    if out.isEmpty { throw DiffError("\(file): no reports in it") }
+    return out
+}
+
+public struct DiffError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One difference between a baseline and a current report. Every change listed
+/// is beyond tolerance, so any change is a regression for CI.
+public struct Change: Codable, Sendable, Equatable {
+    /// flag_changed, score_changed, label_added, label_removed, segment_appeared,
+    /// segment_disappeared, segment_moved, missing_in_current, missing_in_baseline, error_changed.
+    public var kind: String
+    public var label: String?
+    public var message: String
+}
+
+/// Per-file result of `vidlabel diff`.
+public struct FileDiff: Codable, Sendable {
+    public var path: String
+    public var changes: [Change]
+}
+
+/// Compares reports file by file (matched by path).
+public struct ReportDiffer {
+    public var scoreTolerance = 0.05
+    public var timeTolerance = 0.5
+    /// Only these labels (moderation labels or topics); nil: all.
+    public var labels: Set<String>? = nil
+
+    public init(scoreTolerance: Double = 0.05, timeTolerance: Double = 0.5, labels: Set<String>? = nil) {
+        self.scoreTolerance = scoreTolerance
+        self.timeTolerance = timeTolerance
+        self.labels = labels
+    }
+
+    func wanted(_ label: String) -> Bool { labels?.contains(label) ?? true }
+
+    public func diff(baseline: [LoadedReport], current: [LoadedReport]) -> [FileDiff] {
+        let base = Dictionary(baseline.map { ($0.path, $0) }, uniquingKeysWith: { _, b in b })
+        let cur = Dictionary(current.map { ($0.path, $0) }, uniquingKeysWith: { _, b in b })
+        var out: [FileDiff] = []
+        for path in Set(base.keys).union(cur.keys).sorted() {
+            guard let b = base[path] else {
+                out.append(FileDiff(path: path, changes: [Change(kind: "missing_in_baseline", label: nil, message: "file is not in the baseline")]))
+                continue
+            }
+            guard let c = cur[path] else {
+                out.append(FileDiff(path: path, changes: [Change(kind: "missing_in_current", label: nil, message: "file is missing from the current results")]))
+                continue
+            }
+            out.append(FileDiff(path: path, changes: compare(b, c)))
+        }
+        return out
+    }
+
+    func compare(_ b: LoadedReport, _ c: LoadedReport) -> [Change] {
+        guard let br = b.report, let cr = c.report else {
+            if b.error != c.error {
+                return [Change(kind: "error_changed", label: nil, message: "was \(b.error ?? "ok"), now \(c.error ?? "ok")")]
+            }
+            return []
+        }
+        var changes: [Change] = []
+        let f = { (x: Double) in String(format: "%.4f", x) }
+        let bm = Dictionary(br.summary.moderation.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        for m in cr.summary.moderation where wanted(m.label) {
+            guard let old = bm[m.label] else {
+                changes.append(Change(kind: "label_added", label: m.label, message: "moderation label \(m.label) is new"))
+                continue
+            }
+            if old.flagged != m.flagged {
+                changes.append(Change(kind: "flag_changed", label: m.label,
+                                      message: "\(m.label) \(m.flagged ? "is now flagged" : "is no longer flagged") (max score \(f(old.maxScore)) -> \(f(m.maxScore)), threshold \(f(m.threshold)))"))
+            }
+            if abs(old.maxScore - m.maxScore) > scoreTolerance {
+                changes.append(Change(kind: "score_changed", label: m.label, message: "\(m.label) max score \(f(old.maxScore)) -> \(f(m.maxScore))"))
+            }
+        }
+        for label in bm.keys.sorted() where wanted(label) && !cr.summary.moderation.contains(where: { $0.label == label }) {
+            changes.append(Change(kind: "label_removed", label: label, message: "moderation label \(label) is gone"))
+        }
+        // Topics present = leading on at least one sampled frame.
+        let bt = Dictionary(br.summary.topics.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        let ct = Dictionary(cr.summary.topics.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        for label in Set(bt.keys).union(ct.keys).sorted() where wanted(label) {
+            let old = bt[label], new = ct[label]
+            let was = (old?.coverage ?? 0) > 0, now = (new?.coverage ?? 0) > 0
+            if was != now {
+                changes.append(Change(kind: now ? "label_added" : "label_removed", label: label,
+                                      message: "topic \(label) \(now ? "appeared" : "disappeared") (score \(f(old?.score ?? 0)) -> \(f(new?.score ?? 0)))"))
+            } else if abs((old?.score ?? 0) - (new?.score ?? 0)) > scoreTolerance {
+                changes.append(Change(kind: "score_changed", label: label, message: "topic \(label) score \(f(old?.score ?? 0)) -> \(f(new?.score ?? 0))"))
+            }
+        }
+        changes += compareSegments(br.segments.filter { wanted($0.label) }, cr.segments.filter { wanted($0.label) })
+        return changes
+    }
+
+    func compareSegments(_ old: [Report.Segment], _ new: [Report.Segment]) -> [Change] {
+        var changes: [Change] = []
+        var unmatched = new
+        let f = { (x: Double) in String(format: "%.2f", x) }
+        for s in old {
+            let same = unmatched.indices.filter { unmatched[$0].label == s.label && unmatched[$0].kind == s.kind }
+            if let i = same.first(where: { abs(unmatched[$0].startS - s.startS) <= timeTolerance && abs(unmatched[$0].endS - s.endS) <= timeTolerance }) {
+                unmatched.remove(at: i)
+            } else if let i = same.first(where: { unmatched[$0].startS < s.endS && s.startS < unmatched[$0].endS }) {
+                let n = unmatched.remove(at: i)
+                changes.append(Change(kind: "segment_moved", label: s.label,
+                                      message: "\(s.kind) segment \(s.label) \(f(s.startS))-\(f(s.endS)) s moved to \(f(n.startS))-\(f(n.endS)) s"))
+            } else {
+                changes.append(Change(kind: "segment_disappeared", label: s.label,
+                                      message: "\(s.kind) segment \(s.label) \(f(s.startS))-\(f(s.endS)) s disappeared"))
+            }
+        }
+        for n in unmatched {
+            changes.append(Change(kind: "segment_appeared", label: n.label, message: "\(n.kind) segment \(n.label) \(f(n.startS))-\(f(n.endS)) s appeared"))
+        }
+        return changes
+    }
+}

@@ -98,41 +98,24 @@ public enum ONNXImporter {
         }
         let shape = t.dims.map { Int($0) }
         let count = shape.reduce(1, *)
-        var values: [Float]
+        /// Little-endian `raw_data` as integers of type I (all three element types are fixed-width).
+        func raw<I: FixedWidthInteger>(_: I.Type) throws -> [I] {
+            let size = MemoryLayout<I>.size
+            guard t.rawData.count == count * size else {
+                throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * size)")
+            }
+            var out = [I](repeating: 0, count: count)
+            out.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
+            return out.map { I(littleEndian: $0) }
+        }
+        let values: [Float]
         switch t.dataType {
         case 1: // FLOAT
-            if !t.rawData.isEmpty {
-                guard t.rawData.count == count * 4 else {
-                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
-                }
-                values = [Float](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
-                for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
-            } else {
-                values = t.floatData
-            }
+            values = t.rawData.isEmpty ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: $0) }
         case 7: // INT64
-            if !t.rawData.isEmpty {
-                guard t.rawData.count == count * 8 else {
-                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 8)")
-                }
-                var ints = [Int64](repeating: 0, count: count)
-                ints.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
-                values = ints.map { Float(Int64(littleEndian: $0)) }
-            } else {
-                values = t.int64Data.map { Float($0) }
-            }
+            values = t.rawData.isEmpty ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float($0) }
         case 6: // INT32
-            if !t.rawData.isEmpty {
-                guard t.rawData.count == count * 4 else {
-                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
-                }
-                var ints = [Int32](repeating: 0, count: count)
-                ints.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
-                values = ints.map { Float(Int32(littleEndian: $0)) }
-            } else {
-                values = t.int32Data.map { Float($0) }
-            }
+            values = t.rawData.isEmpty ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float($0) }
         default:
             throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32)")
         }

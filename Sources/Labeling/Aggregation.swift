@@ -15,6 +15,12 @@ public struct FrameScores: Sendable {
     public var customAll: [Float]?
 }
 
+/// Time each sampled frame's coverage ends: the next frame's time, or the video
+/// end for the last one. Segments (`Aggregator`) and policy spans (`Policy`) both use it.
+public func coverageEnds(times: [Double], duration: Double?) -> [Double] {
+    times.indices.map { i in i + 1 < times.count ? times[i + 1] : max(duration ?? times[i], times[i]) }
+}
+
 /// Turns frame scores into segments and the whole-video summary.
 ///
 /// Segments: each sampled frame stands for the time until the next sampled
@@ -34,12 +40,6 @@ public struct Aggregator: Sendable {
         self.mergeGap = mergeGap
     }
 
-    /// Time each frame's coverage ends: the next frame's time, or the video end.
-    func coverageEnds(_ frames: [FrameScores], duration: Double?) -> [Double] {
-        frames.indices.map { i in
-            i + 1 < frames.count ? frames[i + 1].timeS : max(duration ?? frames[i].timeS, frames[i].timeS)
-        }
-    }
 
     /// Runs of frames where `active(i)` holds, as segments, merged across short gaps.
     func runs(_ frames: [FrameScores], ends: [Double], label: String, kind: String,
@@ -66,7 +66,7 @@ public struct Aggregator: Sendable {
     /// Segments (moderation first, then topics; each by start time) and the summary.
     public func aggregate(_ frames: [FrameScores], duration: Double?, customNames: [String]? = nil, topK: Int = 5)
         -> (summary: Report.Summary, segments: [Report.Segment]) {
-        let ends = coverageEnds(frames, duration: duration)
+        let ends = coverageEnds(times: frames.map(\.timeS), duration: duration)
         let n = Double(max(frames.count, 1))
         var moderation: [Report.ModerationSummary] = []
         var segments: [Report.Segment] = []

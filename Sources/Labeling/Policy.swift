@@ -50,9 +50,7 @@ public struct Policy: Codable, Sendable {
     public func check(_ report: Report) -> [Violation] {
         var out: [Violation] = []
         let frames = report.frames ?? []
-        let ends = frames.indices.map { i in
-            i + 1 < frames.count ? frames[i + 1].timeS : max(report.video.durationS ?? frames[i].timeS, frames[i].timeS)
-        }
+        let ends = coverageEnds(times: frames.map(\.timeS), duration: report.video.durationS)
         func score(_ f: Report.Frame, _ label: String) -> Double? {
             if let m = f.moderation[label] { return m }
             if let t = f.topics.first(where: { $0.label == label }) { return t.score }

@@ -108,9 +108,7 @@ struct Batch: ParsableCommand {
                  reporter: ProgressReporter) {
         state.begin(path)
         defer { state.end(path) }
-        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attrs?[.size] as? NSNumber)?.int64Value
-        let mtime = (attrs?[.modificationDate] as? Date).map { ($0.timeIntervalSince1970 * 1000).rounded() / 1000 }
+        let (size, mtime) = fileStamp(path)
         do {
             var report = try scanner.scan(path: path, shouldStop: { state.stopping })
             report.file.mtime = mtime
@@ -154,6 +152,14 @@ struct Batch: ParsableCommand {
         }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
+}
+
+/// Size and modification time (seconds, millisecond precision) as records carry
+/// them; written and compared by `--resume` through this one function so they match.
+func fileStamp(_ path: String) -> (size: Int64?, mtime: Double?) {
+    let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+    return ((attrs?[.size] as? NSNumber)?.int64Value,
+            (attrs?[.modificationDate] as? Date).map { ($0.timeIntervalSince1970 * 1000).rounded() / 1000 })
 }
 
 /// Set by the SIGINT/SIGTERM handler (async-signal-safe: a plain store).
@@ -226,9 +232,7 @@ final class RecordSink: @unchecked Sendable {
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let file = obj["file"] as? [String: Any], let p = file["path"] as? String else { continue }
                 if inputs.contains(p) {
-                    let attrs = try? fm.attributesOfItem(atPath: p)
-                    let size = (attrs?[.size] as? NSNumber)?.int64Value
-                    let mtime = (attrs?[.modificationDate] as? Date).map { ($0.timeIntervalSince1970 * 1000).rounded() / 1000 }
+                    let (size, mtime) = fileStamp(p)
                     guard (file["size_bytes"] as? NSNumber)?.int64Value == size, (file["mtime"] as? Double) == mtime,
                           obj["fingerprint"] as? String == fingerprint, !done.contains(p) else { continue }
                     done.insert(p)

@@ -76,22 +76,25 @@ public final class Model: @unchecked Sendable {
 /// Weights re-laid out once at load for the kernels.
 final class PreparedWeights {
     enum Kind {
-        /// Per group: weights [Mg, Cg*kh*kw] packed as GEMM A.
-        case conv(groups: [PackedA])
-        /// Depthwise: [C, kh*kw] as is.
+        /// Filters [M, Cg, kh, kw] packed as GEMM panels for `convNHWC` (all groups).
+        case conv(PackedFilters)
+        /// Depthwise filters as [kh*kw][C]: a tap's weights are contiguous across channels.
         case depthwise(UnsafeMutablePointer<Float>)
-        /// Fully connected: W^T [N, K] packed as GEMM A (alpha folded in).
-        case dense(PackedA)
+        /// Fully connected: W [K, N] packed as the filters of a 1x1 conv with K input
+        /// channels and N filters (alpha folded in).
+        case dense(PackedFilters)
     }
     let kind: Kind
     /// Layout: [M] output channels / units (beta folded in); nil: no bias.
     let bias: UnsafeMutablePointer<Float>?
     let weightShape: [Int]
+    /// Layout: [Cg] zeros, the row that padding taps of a conv read. nil: not a conv.
+    let zeros: UnsafeMutablePointer<Float>?
 
     init?(node: Node, constants: [String: Tensor]) throws {
         func const(_ i: Int) -> Tensor? { i < node.inputs.count && !node.inputs[i].isEmpty ? constants[node.inputs[i]] : nil }
         func copy(_ values: [Float]) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
             p.initialize(from: values, count: values.count)
             return p
         }
@@ -101,7 +104,7 @@ final class PreparedWeights {
                 throw InferenceError("node '\(node.name)': Conv weights must be constant")
             }
             guard w.rank == 4 else { throw InferenceError("node '\(node.name)': only 2-D Conv is supported (weights \(w.shape))") }
-            let m = w.shape[0], cg = w.shape[1], kk = w.shape[2] * w.shape[3]
+            let m = w.shape[0], cg = w.shape[1], taps = w.shape[2] * w.shape[3]
             let group = node.int("group", 1)
             guard group >= 1, m % group == 0 else { throw InferenceError("node '\(node.name)': group \(group) does not divide \(m) filters") }
             weightShape = w.shape
@@ -109,26 +112,28 @@ final class PreparedWeights {
                 guard b.count == m else { throw InferenceError("node '\(node.name)': bias has \(b.count) values for \(m) filters") }
                 bias = copy(b.data)
             } else { bias = nil }
+            zeros = copy([Float](repeating: 0, count: cg))
             if group == m && cg == 1 {
-                kind = .depthwise(copy(w.data))
+                // [C][taps] -> [taps][C]
+                kind = .depthwise(copy((0..<(taps * m)).map { i in w.data[(i % m) * taps + i / m] }))
             } else {
-                let mg = m / group
-                kind = .conv(groups: w.data.withUnsafeBufferPointer { buf in
-                    (0..<group).map { g in PackedA(buf.baseAddress! + g * mg * cg * kk, m: mg, k: cg * kk, lda: cg * kk) }
-                })
+                kind = w.data.withUnsafeBufferPointer { wp in
+                    .conv(PackedFilters(groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] })
+                }
             }
         case "Gemm", "MatMul":
             guard let b = const(1), b.rank == 2 else { return nil }
-            // A dynamic C operand is added by the generic path, not here.
+            // A dynamic C operand, or A transposed, go the generic way.
             if node.opType == "Gemm" && node.inputs.count > 2 && !node.inputs[2].isEmpty && const(2) == nil { return nil }
+            if node.opType == "Gemm" && node.int("transA", 0) != 0 { return nil }
             let transB = node.opType == "Gemm" && node.int("transB", 0) != 0
             let alpha = node.opType == "Gemm" ? node.float("alpha", 1) : 1
             let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-            // A operand = W^T [N, K].
-            var wt = [Float](repeating: 0, count: n * k)
-            for i in 0..<n { for q in 0..<k { wt[i * k + q] = alpha * (transB ? b.data[i * k + q] : b.data[q * n + i]) } }
-            kind = .dense(wt.withUnsafeBufferPointer { PackedA($0.baseAddress!, m: n, k: k, lda: k) })
+            kind = b.data.withUnsafeBufferPointer { bp in
+                .dense(PackedFilters(groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transB ? bp[unit * k + q] : bp[q * n + unit]) })
+            }
             weightShape = [k, n]
+            zeros = nil
             if node.opType == "Gemm", let c = const(2) {
                 guard c.count == n || c.count == 1 else { return nil }
                 let beta = node.float("beta", 1)
@@ -141,6 +146,7 @@ final class PreparedWeights {
 
     deinit {
         bias?.deallocate()
+        zeros?.deallocate()
         if case .depthwise(let p) = kind { p.deallocate() }
     }
 }

@@ -91,8 +91,42 @@ final class Plan: @unchecked Sendable {
         for (info, s) in zip(g.inputs, inputShapes) { newStorage(info.name, s.reduce(1, *), at: -1) }
 
         // Build step descriptions first (shapes), then assign offsets, then closures.
-        struct Pending { let node: Int; let inputs: [String]; let output: String; let shape: [Int]; let alias: Bool }
+        // Conv and pooling work on channels-last (NHWC) activations; values carry their
+        // layout and a conversion step is added where a consumer wants the other one
+        // (typically once at the model input and never again: the pooled [N, C, 1, 1]
+        // output is the same memory in both layouts).
+        struct Pending {
+            let node: Int
+            let inputs: [String]
+            let output: String
+            let shape: [Int]
+            let alias: Bool
+            /// A layout conversion step (node is -1): true = to NHWC.
+            var convertToNHWC: Bool? = nil
+        }
         var pending: [Pending] = []
+        var channelsLast = Set<String>()
+        var converted: [String: String] = [:]
+        /// The name of `v` in the wanted layout, adding a conversion step if needed.
+        func inLayout(_ v: String, nhwc: Bool) -> String {
+            if channelsLast.contains(v) == nhwc { return v }
+            let key = v + (nhwc ? "#nhwc" : "#nchw")
+            if let c = converted[key] { return c }
+            let shape = shapes[v]!
+            shapes[key] = shape
+            if nhwc { channelsLast.insert(key) }
+            converted[key] = key
+            let step = pending.count
+            if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) }
+            // One channel or one pixel: both layouts are the same memory.
+            if shape.count < 3 || shape[1] == 1 || shape.dropFirst(2).reduce(1, *) == 1, let s = storageOf[v] {
+                storageOf[key] = s
+                return key
+            }
+            newStorage(key, shape.reduce(1, *), at: step)
+            pending.append(Pending(node: -1, inputs: [v], output: key, shape: shape, alias: false, convertToNHWC: nhwc))
+            return key
+        }
         for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
             let inShapes = try n.inputs.map { v -> [Int]? in
                 if v.isEmpty { return nil }
@@ -111,16 +145,57 @@ final class Plan: @unchecked Sendable {
                     inputs.append(r)
                 }
             }
+            // Layouts: which inputs each op reads channels-last, and what it writes.
+            let firstNHWC = channelsLast.contains(inputs[0])
+            var wantNHWC = [Bool](repeating: false, count: inputs.count)
+            var outNHWC = false
+            var layoutAlias = false
+            switch n.opType {
+            case "Conv":
+                wantNHWC[0] = true
+                if fused[i]?.residual != nil { wantNHWC[inputs.count - 1] = true }
+                outNHWC = true
+            case "MaxPool", "AveragePool":
+                wantNHWC[0] = true
+                outNHWC = true
+            case "GlobalAveragePool":
+                wantNHWC[0] = true
+            case "Relu", "Clip", "Sigmoid":
+                wantNHWC[0] = firstNHWC
+                outNHWC = firstNHWC
+            case "Add", "Mul":
+                // Same shapes and layouts: element by element in whatever layout they are.
+                if shapes[inputs[0]] == shapes[inputs[1]] && firstNHWC && channelsLast.contains(inputs[1]) {
+                    wantNHWC = [true, true]
+                    outNHWC = true
+                }
+            case "Transpose":
+                // NHWC -> NCHW transposes (e.g. a TensorFlow model's input) cost nothing:
+                // the result is the same memory read channels-last.
+                if n.ints("perm") == [0, 3, 1, 2] && !firstNHWC && g.constants[inputs[0]] == nil {
+                    layoutAlias = true
+                    outNHWC = true
+                }
+            default:
+                break
+            }
+            for j in inputs.indices where !inputs[j].isEmpty && g.constants[inputs[j]] == nil {
+                inputs[j] = inLayout(inputs[j], nhwc: wantNHWC[j])
+            }
             shapes[output] = shape
-            let alias = ["Reshape", "Flatten", "Identity"].contains(n.opType) && g.constants[n.inputs[0]] == nil
+            if outNHWC { channelsLast.insert(output) }
+            let alias = layoutAlias || (["Reshape", "Flatten", "Identity"].contains(n.opType) && g.constants[n.inputs[0]] == nil)
             let step = pending.count
             for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
-            if alias, let s = storageOf[n.inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
-            pending.append(Pending(node: i, inputs: inputs, output: output, shape: shape, alias: alias))
+            if alias, let s = storageOf[inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
+            pending.append(Pending(node: i, inputs: inputs, output: output, shape: shape, alias: layoutAlias))
         }
+        // Graph outputs leave in the layout ONNX promises.
+        var outputNames: [String: String] = [:]
         for o in g.outputs {
             guard shapes[o] != nil else { throw InferenceError("graph output '\(o)' is never produced") }
-            if let s = storageOf[o] { lastUse[s] = Int.max }
+            outputNames[o] = inLayout(o, nhwc: false)
+            if let s = storageOf[outputNames[o]!] { lastUse[s] = Int.max }
         }
 
         // --- Arena: first fit in a list of (offset, size) slots freed as values die.
@@ -163,8 +238,21 @@ final class Plan: @unchecked Sendable {
         var flopCount = 0.0
         var built: [Step] = []
         for p in pending {
+            if let toNHWC = p.convertToNHWC {
+                let src = location(p.inputs[0]), dst = location(p.output), sh = p.shape
+                let (batch, c, pixels) = (sh[0], sh[1], sh.dropFirst(2).reduce(1, *))
+                built.append { arena in
+                    convertLayout(src.pointer(arena), batch: batch, c: c, pixels: pixels, toNHWC: toNHWC, y: dst.pointer(arena))
+                }
+                stepNames.append("Layout \(p.inputs[0]) \(sh) -> \(toNHWC ? "NHWC" : "NCHW")")
+                continue
+            }
+            if p.alias { continue }
             let n = g.nodes[p.node]
-            let ins = p.inputs.map { $0.isEmpty ? nil : location($0) }
+            // Weights a prepared node packed at load are not copied into the plan.
+            let ins = p.inputs.enumerated().map { j, v -> Location? in
+                v.isEmpty || (prepared[p.node] != nil && j > 0 && g.constants[v] != nil) ? nil : location(v)
+            }
             let inShapes = p.inputs.map { $0.isEmpty ? [] : shapes[$0]! }
             let f = fused[p.node] ?? Fused(output: p.output)
             let (step, flops) = try Plan.build(node: n, prepared: prepared[p.node], inputs: ins, inputShapes: inShapes,
@@ -178,7 +266,7 @@ final class Plan: @unchecked Sendable {
         }
         steps = built
         flops = flopCount / Double(max(inputShapes.first?.first ?? 1, 1))
-        outputSlots = g.outputs.map { (location($0), shapes[$0]!, $0) }
+        outputSlots = g.outputs.map { (location(outputNames[$0]!), shapes[$0]!, $0) }
         constants = owned
     }
 

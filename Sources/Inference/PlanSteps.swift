@@ -94,81 +94,41 @@ extension Plan {
             }
             return (nil, 0)
         case "Conv":
-            let prepared = prepared!
+            // x and the residual arrive in NHWC and y leaves in NHWC (the plan converts at the edges).
+            guard let prepared, let zeros = prepared.zeros else { throw InferenceError("node '\(n.name)': internal error: Conv without packed filters") }
             let win = try Window2D(node: n, kernel: (prepared.weightShape[2], prepared.weightShape[3]), inH: xs[2], inW: xs[3])
-            let (batch, c, h, w) = (xs[0], xs[1], xs[2], xs[3])
-            let m = outputShape[1], oh = outputShape[2], ow = outputShape[3]
+            let shape = ConvShape(batch: xs[0], h: xs[2], w: xs[3], c: xs[1], oh: outputShape[2], ow: outputShape[3],
+                                  m: outputShape[1], win: win)
             let residual = fused.residual ? inputs.last! : nil
-            let bias = prepared.bias
-            let flops = 2.0 * Double(batch * m * oh * ow) * Double(prepared.weightShape[1] * prepared.weightShape[2] * prepared.weightShape[3])
+            let bias = prepared.bias.map { UnsafePointer($0) }
+            let flops = 2.0 * Double(count) * Double(prepared.weightShape[1] * prepared.weightShape[2] * prepared.weightShape[3])
             switch prepared.kind {
             case .depthwise(let weights):
-                let step: Step = { arena in
-                    let xp = x.pointer(arena), yp = output.pointer(arena)
-                    for b in 0..<batch {
-                        depthwiseConv(x: xp + b * c * h * w, channels: c, h: h, w: w, weights: weights, bias: bias,
-                                      win: win, lo: residual == nil ? fused.lo : -.infinity, hi: residual == nil ? fused.hi : .infinity,
-                                      y: yp + b * m * oh * ow, threads: threads)
-                    }
-                    if let r = residual {
-                        let rp = r.pointer(arena)
-                        binaryKernel(yp, rp, yp, count: count, multiply: false, lo: fused.lo, hi: fused.hi)
-                    }
-                }
-                return (step, flops)
-            case .conv(let groups):
-                let gcount = groups.count, cg = c / gcount, mg = m / gcount
-                let pointwise = win.kernel == (1, 1) && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
-                let kk = win.kernel.h * win.kernel.w
-                let step: Step = { arena in
-                    let xp = x.pointer(arena), yp = output.pointer(arena)
-                    let rp = residual?.pointer(arena)
-                    for b in 0..<batch {
-                        for gi in 0..<gcount {
-                            let xg = UnsafePointer(xp + (b * c + gi * cg) * h * w)
-                            let outOffset = (b * m + gi * mg) * oh * ow
-                            let e = Epilogue(bias: bias.map { UnsafePointer($0 + gi * mg) },
-                                             residual: rp.map { UnsafePointer($0 + outOffset) }, lo: fused.lo, hi: fused.hi)
-                            if pointwise {
-                                gemm(groups[gi], DenseB(base: xg, ld: h * w, n: h * w), n: oh * ow, c: yp + outOffset, ldc: oh * ow,
-                                     epilogue: e, threads: threads)
-                            } else {
-                                Scratch.with(cg * kk * oh * ow) { cols in
-                                    im2col(xg, channels: cg, h: h, w: w, win: win, oh: oh, ow: ow, into: cols)
-                                    gemm(groups[gi], DenseB(base: cols, ld: oh * ow, n: oh * ow), n: oh * ow, c: yp + outOffset,
-                                         ldc: oh * ow, epilogue: e, threads: threads)
-                                }
-                            }
-                        }
-                    }
-                }
-                return (step, flops)
+                return ({ arena in
+                    let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: fused.lo, hi: fused.hi)
+                    depthwiseNHWC(x.pointer(arena), shape, weights: weights, epilogue: e, y: output.pointer(arena), threads: threads)
+                }, flops)
+            case .conv(let filters):
+                return ({ arena in
+                    let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: fused.lo, hi: fused.hi)
+                    convNHWC(x.pointer(arena), shape, filters: filters.panels, epilogue: e, zeros: zeros, y: output.pointer(arena),
+                             threads: threads)
+                }, flops)
             case .dense:
                 throw InferenceError("node '\(n.name)': internal error: dense weights on a Conv")
             }
         case "Gemm", "MatMul":
-            if let prepared, case .dense(let a) = prepared.kind, xs.count == 2 || n.opType == "MatMul" {
-                // y [M, N] = x [M, K] @ W [K, N]: computed as y^T = W^T @ x^T so the weights are the packed A.
-                let transA = n.opType == "Gemm" && n.int("transA", 0) != 0
-                let k = a.k, units = a.m
-                let rows = count / units
+            if let prepared, case .dense(let filters) = prepared.kind, xs.count == 2 || n.opType == "MatMul" {
+                // y [rows, N] = x [rows, K] @ W [K, N]: a 1x1 conv over `rows` one-pixel images.
+                let k = filters.panels.cg, units = filters.panels.mg
+                let shape = ConvShape.dense(rows: count / units, k: k, units: units)
                 let e = Epilogue(bias: prepared.bias.map { UnsafePointer($0) }, residual: nil, lo: fused.lo, hi: fused.hi)
-                let flops = 2.0 * Double(rows * units * k)
-                let step: Step = { arena in
-                    let xp = UnsafePointer(x.pointer(arena)), yp = output.pointer(arena)
-                    if rows == 1 {
-                        gemm(a, TransposedB(base: xp, ld: k), n: 1, c: yp, ldc: 1, epilogue: e, threads: threads)
-                        return
-                    }
-                    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: units * rows)
-                    defer { tmp.deallocate() }
-                    if transA { gemm(a, DenseB(base: xp, ld: rows, n: rows), n: rows, c: tmp, ldc: rows, epilogue: e, threads: threads) }
-                    else { gemm(a, TransposedB(base: xp, ld: k), n: rows, c: tmp, ldc: rows, epilogue: e, threads: threads) }
-                    transposeKernel(tmp, inShape: [units, rows], perm: [1, 0], yp)
-                }
-                return (step, flops)
+                return ({ arena in
+                    convNHWC(x.pointer(arena), shape, filters: filters.panels, epilogue: e, zeros: x.pointer(arena),
+                             y: output.pointer(arena), threads: threads)
+                }, 2.0 * Double(count * k))
             }
-            // Both operands at run time: pack the left one per call.
+            // Both operands at run time: copy A row-major with alpha folded in, pack B per call.
             let bs = inputShapes[1]
             let b = inputs[1]!
             let cIn = inputs.count > 2 ? inputs[2] : nil
@@ -180,19 +140,23 @@ extension Plan {
             let k = transA ? xs[xs.count - 2] : xs[xs.count - 1]
             let batches = count / (m * nn)
             let bBatched = bs.count > 2
+            let shape = ConvShape.dense(rows: m, k: k, units: nn)
+            let panelFloats = ((nn + NR - 1) / NR) * k * NR
             let flops = 2.0 * Double(batches * m * nn * k)
             let step: Step = { arena in
                 let xp = x.pointer(arena), bp = b.pointer(arena), yp = output.pointer(arena)
-                let aRow = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
-                defer { aRow.deallocate() }
-                for p in 0..<batches {
-                    let src = xp + p * m * k
-                    for i in 0..<m { for q in 0..<k { aRow[i * k + q] = alpha * (transA ? src[q * m + i] : src[i * k + q]) } }
-                    let packed = PackedA(aRow, m: m, k: k, lda: k)
-                    let bb = UnsafePointer(bp + (bBatched ? p * k * nn : 0))
-                    let yb = yp + p * m * nn
-                    if transB { gemm(packed, TransposedB(base: bb, ld: k), n: nn, c: yb, ldc: nn, epilogue: Epilogue(), threads: threads) }
-                    else { gemm(packed, DenseB(base: bb, ld: nn, n: nn), n: nn, c: yb, ldc: nn, epilogue: Epilogue(), threads: threads) }
+                Scratch.with(m * k + panelFloats) { scratch in
+                    // Layout: aRow [M, K] row-major; panels as FilterPanels.
+                    let aRow = scratch, panelData = scratch + m * k
+                    for p in 0..<batches {
+                        let src = xp + p * m * k
+                        for i in 0..<m { for q in 0..<k { aRow[i * k + q] = alpha * (transA ? src[q * m + i] : src[i * k + q]) } }
+                        let bb = bp + (bBatched ? p * k * nn : 0)
+                        let panels = FilterPanels.pack(into: panelData, groups: 1, mg: nn, cg: k, taps: 1) { j, q, _ in
+                            transB ? bb[j * k + q] : bb[q * nn + j]
+                        }
+                        convNHWC(aRow, shape, filters: panels, epilogue: Epilogue(), zeros: aRow, y: yp + p * m * nn, threads: threads)
+                    }
                 }
                 if let cIn {
                     let cp = cIn.pointer(arena)
@@ -225,14 +189,17 @@ extension Plan {
             return ({ arena in broadcastKernel(x.pointer(arena), sa, b.pointer(arena), sb, output.pointer(arena),
                                                shape: outputShape, multiply: multiply) }, 0)
         case "MaxPool", "AveragePool":
+            // NHWC in and out.
             let k = n.ints("kernel_shape")!
             let win = try Window2D(node: n, kernel: (k[0], k[1]), inH: xs[2], inW: xs[3])
             let isMax = n.opType == "MaxPool", include = n.int("count_include_pad", 0) != 0
-            return ({ arena in pool2D(x: x.pointer(arena), planes: xs[0] * xs[1], h: xs[2], w: xs[3], win: win, isMax: isMax,
-                                      countIncludePad: include, y: output.pointer(arena)) }, 0)
+            let shape = ConvShape(batch: xs[0], h: xs[2], w: xs[3], c: xs[1], oh: outputShape[2], ow: outputShape[3], m: xs[1], win: win)
+            return ({ arena in poolNHWC(x.pointer(arena), shape, isMax: isMax, countIncludePad: include, y: output.pointer(arena),
+                                        threads: threads) }, 0)
         case "GlobalAveragePool":
-            let size = xs.dropFirst(2).reduce(1, *)
-            return ({ arena in meanKernel(x.pointer(arena), output.pointer(arena), planes: xs[0] * xs[1], size: size) }, 0)
+            // NHWC in; [N, C, 1...] out, which is the same memory in either layout.
+            let pixels = xs.dropFirst(2).reduce(1, *)
+            return ({ arena in globalAverageNHWC(x.pointer(arena), batch: xs[0], pixels: pixels, c: xs[1], y: output.pointer(arena)) }, 0)
         case "Softmax":
             var axis = n.int("axis", g.opset >= 13 ? -1 : 1)
             if axis < 0 { axis += xs.count }

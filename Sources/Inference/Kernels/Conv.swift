@@ -1,213 +1,270 @@
 import Dispatch
 
-/// im2col view of one image's input channels as the GEMM B operand:
-/// B[(c, ky, kx), (oy, ox)] = x[c, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw] (0 outside).
-/// Packed straight into GEMM panels: the im2col matrix is never built.
-struct Im2ColB: BSource {
-    /// Layout: [C, H, W] for this image (and group).
-    let x: UnsafePointer<Float>
-    let h: Int
-    let w: Int
-    let win: Window2D
-    let ow: Int
+// Convolutions run on NHWC activations: a pixel's channels are contiguous, so
+// every Conv is a GEMM of pixels (rows) by filters (columns) whose left
+// operand is read in place through per-tap row pointers (an "indirect GEMM",
+// as in XNNPACK): no im2col matrix is ever built, padding points at a row of
+// zeros, 1x1 convs and fully connected layers are the same kernel with one tap,
+// and a batch simply adds rows. Depthwise convs and pools vectorise across
+// channels. Measured against the previous NCHW im2col engine: see README (Speed).
 
-    func pack(k0: Int, kc: Int, n0: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
-        let kh = win.kernel.h, kw = win.kernel.w
-        let sh = win.stride.h, sw = win.stride.w, dh = win.dilation.h, dw = win.dilation.w
-        var out = dst
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * NR) { tmp in
-            let iy0 = tmp.baseAddress!, ix0 = tmp.baseAddress! + NR
-            var j = 0
-            while j < nc {
-                let cols = min(NR, nc - j)
-                for col in 0..<NR {
-                    let p = n0 + j + min(col, cols - 1)
-                    iy0[col] = (p / ow) * sh - win.pads.t
-                    ix0[col] = (p % ow) * sw - win.pads.l
-                }
-                // All 16 columns on one output row at stride 1: rows of the input are contiguous.
-                let sameRow = cols == NR && sw == 1 && iy0[0] == iy0[NR - 1]
-                var c = k0 / (kh * kw), r = k0 % (kh * kw)
-                for _ in 0..<kc {
-                    let ky = r / kw, kx = r % kw
-                    let plane = x + c * h * w
-                    let iy = iy0[0] + ky * dh, ixs = ix0[0] + kx * dw
-                    if sameRow && iy >= 0 && iy < h && ixs >= 0 && ixs + NR <= w {
-                        let src = UnsafeRawPointer(plane + iy * w + ixs)
-                        UnsafeMutableRawPointer(out).storeBytes(of: src.loadUnaligned(as: V8.self), as: V8.self)
-                        UnsafeMutableRawPointer(out + 8).storeBytes(of: src.loadUnaligned(fromByteOffset: 32, as: V8.self), as: V8.self)
-                    } else {
-                        for col in 0..<NR {
-                            let yy = iy0[col] + ky * dh, xx = ix0[col] + kx * dw
-                            out[col] = col < cols && yy >= 0 && yy < h && xx >= 0 && xx < w ? plane[yy * w + xx] : 0
-                        }
-                    }
-                    out += NR
-                    r += 1
-                    if r == kh * kw { r = 0; c += 1 }
-                }
-                j += NR
-            }
-        }
+/// Shapes of an NHWC convolution: x [N, H, W, C] -> y [N, OH, OW, M].
+struct ConvShape {
+    var batch: Int
+    var h: Int
+    var w: Int
+    var c: Int
+    var oh: Int
+    var ow: Int
+    var m: Int
+    var win: Window2D
+
+    /// A fully connected layer as a 1x1 conv over `rows` one-pixel images: x [rows, K] -> y [rows, units].
+    static func dense(rows: Int, k: Int, units: Int) -> ConvShape {
+        ConvShape(batch: rows, h: 1, w: 1, c: k, oh: 1, ow: 1, m: units, win: Window2D(kernel: (1, 1)))
     }
 }
 
-/// Copies one [H, W] plane into a zero- (or `fill`-) padded plane
-/// [H + pt + pb + extra, W + pl + pr + extra]; `extra` lets SIMD loads run past the edge.
-@inline(__always)
-func padPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, pads: (t: Int, l: Int, b: Int, r: Int), extra: Int,
-              fill: Float, into dst: UnsafeMutablePointer<Float>) -> Int {
-    let pw = w + pads.l + pads.r + extra
-    let ph = h + pads.t + pads.b + extra
-    dst.update(repeating: fill, count: pw * ph)
-    for y in 0..<h { (dst + (y + pads.t) * pw + pads.l).update(from: src + y * w, count: w) }
-    return pw
-}
-
-/// Loads 8 values spaced `stride` apart (stride 1 or 2 fast, others gathered).
-@inline(__always)
-func loadStrided(_ p: UnsafePointer<Float>, _ stride: Int) -> V8 {
-    switch stride {
-    case 1: return UnsafeRawPointer(p).loadUnaligned(as: V8.self)
-    case 2: return UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self).evenHalf
-    default:
-        var v = V8()
-        for i in 0..<8 { v[i] = p[i * stride] }
-        return v
-    }
-}
-
-/// Depthwise conv (group == C == M, one filter per channel), direct over a padded
-/// copy of each plane, 8 output columns per SIMD step.
-/// x [C, H, W] -> y [C, OH, OW]; weights [C, kh, kw]; bias [C].
-func depthwiseConv(x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, weights: UnsafePointer<Float>,
-                   bias: UnsafePointer<Float>?, win: Window2D, lo: Float, hi: Float,
-                   y: UnsafeMutablePointer<Float>, threads: Int) {
-    let (oh, ow) = win.output(h, w)
-    let kh = win.kernel.h, kw = win.kernel.w, sh = win.stride.h, sw = win.stride.w
-    let dh = win.dilation.h, dw = win.dilation.w
-    let extra = 16 * max(sw, 1) + kw * dw
-    let planeSize = (h + win.pads.t + win.pads.b + extra) * (w + win.pads.l + win.pads.r + extra)
-    let xAddr = Int(bitPattern: x), yAddr = Int(bitPattern: y)
-    let tasks = min(max(threads, 1), channels)
+/// NHWC convolution (any kernel, stride, dilation, pads, groups) as an indirect GEMM:
+/// y [N*OH*OW, M] = rows of x gathered per tap [N*OH*OW, taps*Cg] @ filters [taps*Cg, M] per group.
+/// `zeros` holds at least Cg zeros (the row padding taps point at).
+func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels, epilogue e: Epilogue,
+              zeros: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, threads: Int) {
+    let rows = s.batch * s.oh * s.ow
+    let tiles = (rows + MR - 1) / MR
+    // Panels per block: a block of packed filters (taps*Cg x 16*block) stays in L2
+    // while every row tile of the task streams past it.
+    let block = max(1, min(f.panels, (192 * 1024) / (f.panelSize * 4)))
+    // Few row tiles (small images, fully connected layers): split filters across threads instead.
+    let byPanels = threads > 1 && tiles < 4 * threads && f.panels >= threads
+    let tasks = threads <= 1 ? 1 : byPanels ? min(threads, f.panels) : min(threads, tiles)
+    let win = s.win, taps = f.taps, cg = f.cg
+    let pointwise = taps == 1 && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
+    let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
-        Scratch.with(planeSize) { padded in
-        let loV = V8(repeating: lo), hiV = V8(repeating: hi)
-        for ch in (channels * task / tasks)..<(channels * (task + 1) / tasks) {
-            let pw = padPlane(x + ch * h * w, h: h, w: w, pads: win.pads, extra: extra, fill: 0, into: padded)
-            let wk = weights + ch * kh * kw
-            let b = bias?[ch] ?? 0
-            let out = y + ch * oh * ow
-            for oy in 0..<oh {
-                let rowBase = padded + oy * sh * pw
-                var ox = 0
-                while ox < ow {
-                    var acc = V8(repeating: b)
-                    for ky in 0..<kh {
-                        let src = rowBase + ky * dh * pw + ox * sw
-                        for kx in 0..<kw {
-                            acc = acc.addingProduct(loadStrided(src + kx * dw, sw), V8(repeating: wk[ky * kw + kx]))
+        let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
+        let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
+        // Row pointers of one tile, tap-major: [taps][6].
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR) { buf in
+            let ptrs = buf.baseAddress!
+            for g in 0..<f.groups {
+                var b0 = pLo
+                while b0 < pHi {
+                    let b1 = min(pHi, b0 + block)
+                    for t in tLo..<tHi {
+                        let m0 = t * MR
+                        for r in 0..<MR {
+                            // Rows past the end repeat the last row: computed, never stored.
+                            let m = min(m0 + r, rows - 1)
+                            if pointwise { ptrs[r] = x + m * s.c + g * cg; continue }
+                            let img = m / (s.oh * s.ow), rem = m % (s.oh * s.ow)
+                            let iy0 = (rem / s.ow) * win.stride.h - win.pads.t
+                            let ix0 = (rem % s.ow) * win.stride.w - win.pads.l
+                            for ky in 0..<win.kernel.h {
+                                let iy = iy0 + ky * win.dilation.h
+                                for kx in 0..<win.kernel.w {
+                                    let ix = ix0 + kx * win.dilation.w
+                                    let inside = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w
+                                    ptrs[(ky * win.kernel.w + kx) * MR + r] = inside ? x + ((img * s.h + iy) * s.w + ix) * s.c + g * cg : zeros
+                                }
+                            }
+                        }
+                        for p in b0..<b1 {
+                            let col = g * f.mg + p * NR
+                            let off = m0 * s.m + col
+                            var te = e
+                            te.bias = e.bias.map { $0 + col }
+                            te.residual = e.residual.map { $0 + off }
+                            convTile(ptrs, taps: taps, cin: cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
+                                     rows: min(MR, rows - m0), cols: min(NR, f.mg - p * NR), epilogue: te)
                         }
                     }
-                    acc = clamp8(acc, loV, hiV)
-                    let n = min(8, ow - ox)
-                    if n == 8 { UnsafeMutableRawPointer(out + oy * ow + ox).storeBytes(of: acc, as: V8.self) }
-                    else { for i in 0..<n { out[oy * ow + ox + i] = acc[i] } }
-                    ox += 8
+                    b0 = b1
                 }
             }
-        }
         }
     }
     if tasks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: tasks, execute: work) }
 }
 
-/// Max or average pooling of [P, H, W] planes (P = N*C), SIMD over output columns.
-/// Average: divisor is the count of real cells, or with `countIncludePad` of cells
-/// inside the explicitly padded input (both separable in y and x).
-func pool2D(x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, win: Window2D, isMax: Bool, countIncludePad: Bool,
-            y: UnsafeMutablePointer<Float>) {
-    let (oh, ow) = win.output(h, w)
-    let kh = win.kernel.h, kw = win.kernel.w, sh = win.stride.h, sw = win.stride.w
-    let dh = win.dilation.h, dw = win.dilation.w
-    // ceil_mode windows may reach past the end padding: pad further.
-    let extra = 16 * max(sw, 1) + kw * dw + kh * dh + sh
-    let pw0 = w + win.pads.l + win.pads.r + extra
-    Scratch.with((h + win.pads.t + win.pads.b + extra) * pw0) { padded in
-    // Per-row and per-column cell counts for the average divisor.
-    func counts(_ o: Int, _ size: Int, _ k: Int, _ s: Int, _ d: Int, _ p0: Int, _ p1: Int) -> [Float] {
-        (0..<o).map { i in
-            var n = 0
-            for t in 0..<k {
-                let pos = i * s - p0 + t * d
-                if countIncludePad ? pos < size + p1 : (pos >= 0 && pos < size) { n += 1 }
-            }
-            return Float(n)
-        }
-    }
-    let rowCount = counts(oh, h, kh, sh, dh, win.pads.t, win.pads.b)
-    let colCount = counts(ow, w, kw, sw, dw, win.pads.l, win.pads.r)
-    for p in 0..<planes {
-        let pw = padPlane(x + p * h * w, h: h, w: w, pads: win.pads, extra: extra, fill: isMax ? -.infinity : 0, into: padded)
-        let out = y + p * oh * ow
-        for oy in 0..<oh {
-            var ox = 0
-            while ox < ow {
-                var acc = V8(repeating: isMax ? -.infinity : 0)
-                for ky in 0..<kh {
-                    let src = padded + (oy * sh + ky * dh) * pw + ox * sw
-                    for kx in 0..<kw {
-                        let v = loadStrided(src + kx * dw, sw)
-                        acc = isMax ? max8(acc, v) : acc + v
-                    }
-                }
-                let n = min(8, ow - ox)
-                for i in 0..<n {
-                    out[oy * ow + ox + i] = isMax ? acc[i] : acc[i] / (rowCount[oy] * colCount[ox + i])
-                }
-                ox += 8
-            }
-        }
-    }
-}
+/// The input positions a window covers for one output coordinate: taps lo..<hi are
+/// inside [0, size). `o * stride - pad + t * dilation` is the position of tap t.
+@inline(__always)
+func windowRange(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, size: Int) -> (start: Int, lo: Int, hi: Int) {
+    let start = o * stride - pad
+    let lo = start >= 0 ? 0 : min(kernel, (-start + dilation - 1) / dilation)
+    let hi = size - start > 0 ? min(kernel, (size - start + dilation - 1) / dilation) : 0
+    return (start, lo, max(lo, hi))
 }
 
-/// Builds the im2col matrix of one image: rows (c, ky, kx), columns (oy, ox).
-/// x [C, H, W] -> dst [C*kh*kw, OH*OW], zero where the window is in the padding.
-/// Each row is filled in runs along ox (contiguous at stride 1), so this is
-/// copy speed; the GEMM then packs it with vector loads.
-func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, win: Window2D, oh: Int, ow: Int,
-            into dst: UnsafeMutablePointer<Float>) {
-    let kh = win.kernel.h, kw = win.kernel.w, sh = win.stride.h, sw = win.stride.w
-    let dh = win.dilation.h, dw = win.dilation.w
-    var row = dst
-    for c in 0..<channels {
-        let plane = x + c * h * w
-        for ky in 0..<kh {
-            for kx in 0..<kw {
-                // Output columns whose input column is inside the image: lo..<hi.
-                let off = kx * dw - win.pads.l
-                let lo = off >= 0 ? 0 : min(ow, (-off + sw - 1) / sw)
-                let hi = max(lo, min(ow, w - off > 0 ? (w - off + sw - 1) / sw : 0))
-                for oy in 0..<oh {
-                    let out = row + oy * ow
-                    let iy = oy * sh - win.pads.t + ky * dh
-                    if iy < 0 || iy >= h {
-                        out.update(repeating: 0, count: ow)
-                        continue
+/// Splits `count` items over up to `threads` tasks and runs body(lo..<hi) for each.
+@inline(__always)
+func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    let tasks = min(max(threads, 1), count)
+    if tasks <= 1 { body(0..<count); return }
+    DispatchQueue.concurrentPerform(iterations: tasks) { t in body((count * t / tasks)..<(count * (t + 1) / tasks)) }
+}
+
+/// Depthwise conv (one filter per channel) on NHWC, SIMD across channels, 32 at a time.
+/// x [N, H, W, C] -> y [N, OH, OW, C]; weights [kh*kw][C]; epilogue bias [C].
+func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
+                   y: UnsafeMutablePointer<Float>, threads: Int) {
+    let win = s.win, c = s.c
+    let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
+    parallelRanges(s.batch * s.oh, threads: threads) { range in
+        let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
+        let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
+        // Inside taps of one output pixel: (input offset, weight offset).
+        withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: win.kernel.h * win.kernel.w) { tapBuf in
+            let tapList = tapBuf.baseAddress!
+            for row in range {
+                let img = row / s.oh, oy = row % s.oh
+                let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: win.kernel.h, size: s.h)
+                for ox in 0..<s.ow {
+                    let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
+                    var n = 0
+                    for ky in ry.lo..<ry.hi {
+                        let iy = ry.start + ky * win.dilation.h
+                        for kx in rx.lo..<rx.hi {
+                            let ix = rx.start + kx * win.dilation.w
+                            tapList[n] = (((img * s.h + iy) * s.w + ix) * c, (ky * win.kernel.w + kx) * c)
+                            n += 1
+                        }
                     }
-                    if lo > 0 { out.update(repeating: 0, count: lo) }
-                    let src = plane + iy * w + off
-                    if sw == 1 {
-                        (out + lo).update(from: src + lo, count: hi - lo)
-                    } else {
-                        for ox in lo..<hi { out[ox] = src[ox * sw] }
+                    let outOff = (row * s.ow + ox) * c
+                    let out = y + outOff
+                    var ch = 0
+                    while ch + 32 <= c {
+                        var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
+                        if let bias = e.bias {
+                            let bp = UnsafeRawPointer(bias + ch)
+                            a0 = bp.loadUnaligned(as: V8.self); a1 = bp.loadUnaligned(fromByteOffset: 32, as: V8.self)
+                            a2 = bp.loadUnaligned(fromByteOffset: 64, as: V8.self); a3 = bp.loadUnaligned(fromByteOffset: 96, as: V8.self)
+                        }
+                        for i in 0..<n {
+                            let xp = UnsafeRawPointer(x + tapList[i].0 + ch), wp = UnsafeRawPointer(weights + tapList[i].1 + ch)
+                            a0 = a0.addingProduct(xp.loadUnaligned(as: V8.self), wp.loadUnaligned(as: V8.self))
+                            a1 = a1.addingProduct(xp.loadUnaligned(fromByteOffset: 32, as: V8.self), wp.loadUnaligned(fromByteOffset: 32, as: V8.self))
+                            a2 = a2.addingProduct(xp.loadUnaligned(fromByteOffset: 64, as: V8.self), wp.loadUnaligned(fromByteOffset: 64, as: V8.self))
+                            a3 = a3.addingProduct(xp.loadUnaligned(fromByteOffset: 96, as: V8.self), wp.loadUnaligned(fromByteOffset: 96, as: V8.self))
+                        }
+                        if let res = e.residual {
+                            let rp = UnsafeRawPointer(res + outOff + ch)
+                            a0 += rp.loadUnaligned(as: V8.self); a1 += rp.loadUnaligned(fromByteOffset: 32, as: V8.self)
+                            a2 += rp.loadUnaligned(fromByteOffset: 64, as: V8.self); a3 += rp.loadUnaligned(fromByteOffset: 96, as: V8.self)
+                        }
+                        let op = UnsafeMutableRawPointer(out + ch)
+                        op.storeBytes(of: clamp8(a0, lo, hi), as: V8.self)
+                        op.storeBytes(of: clamp8(a1, lo, hi), toByteOffset: 32, as: V8.self)
+                        op.storeBytes(of: clamp8(a2, lo, hi), toByteOffset: 64, as: V8.self)
+                        op.storeBytes(of: clamp8(a3, lo, hi), toByteOffset: 96, as: V8.self)
+                        ch += 32
                     }
-                    if hi < ow { (out + hi).update(repeating: 0, count: ow - hi) }
+                    while ch + 8 <= c {
+                        var a = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
+                        for i in 0..<n {
+                            a = a.addingProduct(UnsafeRawPointer(x + tapList[i].0 + ch).loadUnaligned(as: V8.self),
+                                                UnsafeRawPointer(weights + tapList[i].1 + ch).loadUnaligned(as: V8.self))
+                        }
+                        if let res = e.residual { a += UnsafeRawPointer(res + outOff + ch).loadUnaligned(as: V8.self) }
+                        UnsafeMutableRawPointer(out + ch).storeBytes(of: clamp8(a, lo, hi), as: V8.self)
+                        ch += 8
+                    }
+                    while ch < c {
+                        var a = e.bias?[ch] ?? 0
+                        for i in 0..<n { a += x[tapList[i].0 + ch] * weights[tapList[i].1 + ch] }
+                        if let res = e.residual { a += res[outOff + ch] }
+                        out[ch] = min(max(a, e.lo), e.hi)
+                        ch += 1
+                    }
                 }
-                row += oh * ow
             }
+        }
+    }
+}
+
+/// Max or average pooling on NHWC, SIMD across channels.
+/// x [N, H, W, C] -> y [N, OH, OW, C]. Average: the divisor counts the cells
+/// inside the image, or with `countIncludePad` those inside the explicit padding.
+func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countIncludePad: Bool,
+              y: UnsafeMutablePointer<Float>, threads: Int) {
+    let win = s.win, c = s.c
+    let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
+    // Cells of a window inside the padded input (ceil_mode windows may pass the end padding).
+    func padded(_ o: Int, _ st: Int, _ d: Int, _ k: Int, _ p0: Int, _ p1: Int, _ size: Int) -> Int {
+        (0..<k).filter { o * st - p0 + $0 * d < size + p1 }.count
+    }
+    parallelRanges(s.batch * s.oh, threads: threads) { range in
+        let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
+        for row in range {
+            let img = row / s.oh, oy = row % s.oh
+            let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: win.kernel.h, size: s.h)
+            for ox in 0..<s.ow {
+                let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
+                let cells = countIncludePad
+                    ? padded(oy, win.stride.h, win.dilation.h, win.kernel.h, win.pads.t, win.pads.b, s.h)
+                      * padded(ox, win.stride.w, win.dilation.w, win.kernel.w, win.pads.l, win.pads.r, s.w)
+                    : (ry.hi - ry.lo) * (rx.hi - rx.lo)
+                let scale = V8(repeating: 1 / Float(max(cells, 1)))
+                let out = y + (row * s.ow + ox) * c
+                var ch = 0
+                while ch < c {
+                    let full = ch + 8 <= c
+                    var acc = V8(repeating: isMax ? -.infinity : 0)
+                    for ky in ry.lo..<ry.hi {
+                        let iy = ry.start + ky * win.dilation.h
+                        for kx in rx.lo..<rx.hi {
+                            let src = x + ((img * s.h + iy) * s.w + rx.start + kx * win.dilation.w) * c + ch
+                            var v = V8(repeating: isMax ? -.infinity : 0)
+                            if full { v = UnsafeRawPointer(src).loadUnaligned(as: V8.self) } else { for i in 0..<(c - ch) { v[i] = src[i] } }
+                            acc = isMax ? max8(acc, v) : acc + v
+                        }
+                    }
+                    if !isMax { acc *= scale }
+                    if full { UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: V8.self) } else { for i in 0..<(c - ch) { out[ch + i] = acc[i] } }
+                    ch += 8
+                }
+            }
+        }
+    }
+}
+
+/// GlobalAveragePool on NHWC: x [N, P, C] (P = H*W pixels) -> y [N, C].
+func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, c: Int, y: UnsafeMutablePointer<Float>) {
+    let scale = 1 / Float(pixels)
+    for b in 0..<batch {
+        let out = y + b * c
+        out.update(repeating: 0, count: c)
+        for p in 0..<pixels {
+            let src = x + (b * pixels + p) * c
+            var ch = 0
+            while ch + 8 <= c {
+                let o = UnsafeMutableRawPointer(out + ch)
+                o.storeBytes(of: o.load(as: V8.self) + UnsafeRawPointer(src + ch).loadUnaligned(as: V8.self), as: V8.self)
+                ch += 8
+            }
+            while ch < c { out[ch] += src[ch]; ch += 1 }
+        }
+        for ch in 0..<c { out[ch] *= scale }
+    }
+}
+
+/// Layout change between NCHW and NHWC of `batch` images of `c` channels x `pixels`:
+/// toNHWC: x [N, C, P] -> y [N, P, C]; otherwise x [N, P, C] -> y [N, C, P].
+func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels: Int, toNHWC: Bool, y: UnsafeMutablePointer<Float>) {
+    for b in 0..<batch {
+        let src = x + b * c * pixels, dst = y + b * c * pixels
+        // 8-channel strips keep both sides' lines in cache.
+        var c0 = 0
+        while c0 < c {
+            let c1 = min(c, c0 + 8)
+            for p in 0..<pixels {
+                for ch in c0..<c1 {
+                    if toNHWC { dst[p * c + ch] = src[ch * pixels + p] } else { dst[ch * pixels + p] = src[p * c + ch] }
+                }
+            }
+            c0 = c1
         }
     }
 }

@@ -17,6 +17,8 @@ final class Plan: @unchecked Sendable {
     private(set) var steps: [Step] = []
     /// "OpType node-name output-shape" per step, for profiling.
     private(set) var stepNames: [String] = []
+    /// FLOPs of each step, for profiling.
+    private var stepFlops: [Double] = []
     private let inputSlots: [(offset: Int, count: Int)]
     private let outputSlots: [(location: Location, shape: [Int], name: String)]
     let arenaSize: Int
@@ -245,6 +247,7 @@ final class Plan: @unchecked Sendable {
                     convertLayout(src.pointer(arena), batch: batch, c: c, pixels: pixels, toNHWC: toNHWC, y: dst.pointer(arena))
                 }
                 stepNames.append("Layout \(p.inputs[0]) \(sh) -> \(toNHWC ? "NHWC" : "NCHW")")
+                stepFlops.append(0)
                 continue
             }
             if p.alias { continue }
@@ -262,6 +265,7 @@ final class Plan: @unchecked Sendable {
             if let step {
                 built.append(step)
                 stepNames.append("\(n.opType) \(n.name) \(inShapes.first ?? []) -> \(p.shape)")
+                stepFlops.append(flops)
             }
         }
         steps = built
@@ -285,11 +289,11 @@ final class Plan: @unchecked Sendable {
             t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
         }
         if Plan.profiling {
-            for (step, name) in zip(steps, stepNames) {
+            for ((step, name), flops) in zip(zip(steps, stepNames), stepFlops) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 step(arena)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
-                FileHandle.standardError.write(Data(String(format: "%8.3f ms  %@\n", ms, name).utf8))
+                FileHandle.standardError.write(Data(String(format: "%8.3f ms %6.1f GFLOP/s  %@\n", ms, flops / ms / 1e6, name).utf8))
             }
         } else {
             for step in steps { step(arena) }

@@ -64,7 +64,7 @@ final class KernelTests: XCTestCase {
 
     func testGroupedAndDepthwiseConv() throws {
         var seed: UInt64 = 200
-        for c in [1, 3, 7, 13, 32] {
+        for c in [1, 3, 7, 13, 32, 40] {
             for (k, stride, pads) in [(3, 1, [1, 1, 1, 1]), (3, 2, [0, 0, 1, 1]), (5, 1, [2, 2, 2, 2]), (5, 2, [1, 1, 2, 2]), (3, 2, [1, 1, 1, 1])] {
                 for (h, w) in [(7, 7), (13, 27), (112, 9)] {
                     seed += 1

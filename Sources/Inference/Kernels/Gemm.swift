@@ -97,37 +97,74 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
             bp += NR * 4
         }
     }
-    var acc = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
-    withUnsafeMutableBytes(of: &acc) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: V8.self)
-        if cols == NR {
-            let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
-            var bias0 = V8(), bias1 = V8()
-            if let bias = e.bias {
-                bias0 = UnsafeRawPointer(bias).loadUnaligned(as: V8.self)
-                bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 32, as: V8.self)
-            }
-            for r in 0..<rows {
-                var v0 = t[2 * r] + bias0, v1 = t[2 * r + 1] + bias1
-                if let res = e.residual {
-                    let rp = UnsafeRawPointer(res + r * ldc)
-                    v0 += rp.loadUnaligned(as: V8.self)
-                    v1 += rp.loadUnaligned(fromByteOffset: 32, as: V8.self)
-                }
-                let row = UnsafeMutableRawPointer(c + r * ldc)
-                row.storeBytes(of: clamp8(v0, lo, hi), as: V8.self)
-                row.storeBytes(of: clamp8(v1, lo, hi), toByteOffset: 32, as: V8.self)
-            }
-        } else {
-            let s = UnsafeRawPointer(t).assumingMemoryBound(to: Float.self)
-            for r in 0..<rows {
-                for j in 0..<cols {
-                    var v = s[r * NR + j]
-                    if let bias = e.bias { v += bias[j] }
-                    if let res = e.residual { v += res[r * ldc + j] }
-                    c[r * ldc + j] = min(max(v, e.lo), e.hi)
-                }
+    // Straight from registers: rows past `rows` are never stored.
+    @inline(__always) func emit(_ r: Int, _ v0: V8, _ v1: V8) {
+        guard r < rows else { return }
+        storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, lo: e.lo, hi: e.hi)
+    }
+    emit(0, c00, c01); emit(1, c10, c11); emit(2, c20, c21)
+    emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
+}
+
+/// Writes one output row of up to 16 columns: clamp(v + bias + residual, lo, hi).
+@inline(__always)
+func storeRow(_ v0: V8, _ v1: V8, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
+              residual: UnsafePointer<Float>?, lo: Float, hi: Float) {
+    if cols == NR {
+        var v0 = v0, v1 = v1
+        if let bias {
+            v0 += UnsafeRawPointer(bias).loadUnaligned(as: V8.self)
+            v1 += UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 32, as: V8.self)
+        }
+        if let residual {
+            v0 += UnsafeRawPointer(residual).loadUnaligned(as: V8.self)
+            v1 += UnsafeRawPointer(residual).loadUnaligned(fromByteOffset: 32, as: V8.self)
+        }
+        let l = V8(repeating: lo), h = V8(repeating: hi)
+        UnsafeMutableRawPointer(out).storeBytes(of: clamp8(v0, l, h), as: V8.self)
+        UnsafeMutableRawPointer(out).storeBytes(of: clamp8(v1, l, h), toByteOffset: 32, as: V8.self)
+    } else {
+        // 8 or more columns: the first vector stores whole (24-, 40-channel layers end in 8).
+        var j = 0
+        if cols >= 8 {
+            var v = v0
+            if let bias { v += UnsafeRawPointer(bias).loadUnaligned(as: V8.self) }
+            if let residual { v += UnsafeRawPointer(residual).loadUnaligned(as: V8.self) }
+            UnsafeMutableRawPointer(out).storeBytes(of: clamp8(v, V8(repeating: lo), V8(repeating: hi)), as: V8.self)
+            j = 8
+        }
+        var lanes = (v0, v1)
+        withUnsafeBytes(of: &lanes) { raw in
+            let s = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            while j < cols {
+                var v = s[j]
+                if let bias { v += bias[j] }
+                if let residual { v += residual[j] }
+                out[j] = min(max(v, lo), hi)
+                j += 1
             }
         }
     }
+}
+
+/// One output row (a fully connected layer at batch 1): c[16] = a[k] @ b [k][16].
+/// Two independent accumulator pairs hide the FMA latency; the weights stream once.
+@inline(__always)
+func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
+             epilogue e: Epilogue) {
+    var s0 = V8(), s1 = V8(), t0 = V8(), t1 = V8()
+    var bp = UnsafeRawPointer(b)
+    var q = 0
+    while q + 2 <= k {
+        let x0 = V8(repeating: a[q]), x1 = V8(repeating: a[q + 1])
+        s0 = s0.addingProduct(x0, bp.load(as: V8.self)); s1 = s1.addingProduct(x0, bp.load(fromByteOffset: 32, as: V8.self))
+        t0 = t0.addingProduct(x1, bp.load(fromByteOffset: 64, as: V8.self)); t1 = t1.addingProduct(x1, bp.load(fromByteOffset: 96, as: V8.self))
+        bp += 2 * NR * 4
+        q += 2
+    }
+    if q < k {
+        let x0 = V8(repeating: a[q])
+        s0 = s0.addingProduct(x0, bp.load(as: V8.self)); s1 = s1.addingProduct(x0, bp.load(fromByteOffset: 32, as: V8.self))
+    }
+    storeRow(s0 + t0, s1 + t1, c, cols: cols, bias: e.bias, residual: e.residual, lo: e.lo, hi: e.hi)
 }

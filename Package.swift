@@ -25,10 +25,12 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev", "pkg-config"])]
         ),
+        /// Header-only vector min/max for the kernels (see simd_ops.h).
+        .systemLibrary(name: "CSIMD"),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: simdFlags),
         .target(
             name: "Inference",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CSIMD", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: kernelFlags
         ),
         .target(name: "Labeling", dependencies: ["Inference", "VideoIO"], swiftSettings: simdFlags),

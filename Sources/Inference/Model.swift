@@ -37,7 +37,7 @@ public final class Model: @unchecked Sendable {
 
     /// Multiply-adds x 2 of the Conv/Gemm/MatMul ops for one input of batch 1, in GFLOP.
     public func gflopsPerImage() throws -> Double {
-        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }).flops / 1e9
+        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).flops / 1e9
     }
 
     /// Runs the model. Inputs by name; every graph input must be given, with
@@ -54,16 +54,57 @@ public final class Model: @unchecked Sendable {
             }
             shapes.append(t.shape)
         }
-        let p = try plan(for: shapes)
-        return p.execute(graph.inputs.map { feeds[$0.name]! })
+        let inputs = graph.inputs.map { feeds[$0.name]! }
+        // A batch of several images on several threads: each thread runs a
+        // single-threaded plan on its share of the images. Whole-network work per
+        // thread scales better than splitting every (often small) op.
+        let batch = shapes[0].first ?? 1
+        if threads > 1, batch > 1, graph.inputs.count == 1, graph.inputs[0].shape.first.map({ $0 == nil }) == true {
+            let parts = min(threads, batch)
+            var sub = shapes[0]
+            let bounds = (0...parts).map { batch * $0 / parts }
+            var plans: [Plan] = []
+            for i in 0..<parts {
+                sub[0] = bounds[i + 1] - bounds[i]
+                plans.append(try plan(for: [sub], threads: 1))
+            }
+            if plans.indices.allSatisfy({ plans[$0].outputsFollowBatch(bounds[$0 + 1] - bounds[$0]) }) {
+                return splitRun(inputs[0], bounds: bounds, plans: plans)
+            }
+        }
+        let p = try plan(for: shapes, threads: threads)
+        return p.execute(inputs)
+    }
+
+    /// Runs `plans[i]` on images bounds[i]..<bounds[i+1] of `input` concurrently and
+    /// concatenates the outputs along the batch dimension.
+    private func splitRun(_ input: Tensor, bounds: [Int], plans: [Plan]) -> [String: Tensor] {
+        let perImage = input.count / bounds.last!
+        let parts = plans.count
+        let results = UnsafeMutablePointer<[String: Tensor]>.allocate(capacity: parts)
+        results.initialize(repeating: [:], count: parts)
+        defer { results.deinitialize(count: parts); results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: parts) { i in
+            var shape = input.shape
+            shape[0] = bounds[i + 1] - bounds[i]
+            let slice = Array(input.data[(bounds[i] * perImage)..<(bounds[i + 1] * perImage)])
+            results[i] = plans[i].execute([Tensor(shape: shape, data: slice)])
+        }
+        var out: [String: Tensor] = [:]
+        for name in results[0].keys {
+            var shape = results[0][name]!.shape
+            shape[0] = bounds.last!
+            out[name] = Tensor(shape: shape, data: (0..<parts).flatMap { results[$0][name]!.data })
+        }
+        return out
     }
 
     private func describe(_ shape: [Int?]) -> String {
         "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
     }
 
-    private func plan(for shapes: [[Int]]) throws -> Plan {
-        let key = shapes.flatMap { $0 + [-1] }
+    private func plan(for shapes: [[Int]], threads: Int) throws -> Plan {
+        let key = shapes.flatMap { $0 + [-1] } + [threads]
         lock.lock()
         defer { lock.unlock() }
         if let p = plans[key] { return p }
@@ -94,7 +135,7 @@ final class PreparedWeights {
     init?(node: Node, constants: [String: Tensor]) throws {
         func const(_ i: Int) -> Tensor? { i < node.inputs.count && !node.inputs[i].isEmpty ? constants[node.inputs[i]] : nil }
         func copy(_ values: [Float]) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
+            let p = allocateFloats(max(values.count, 1))
             p.initialize(from: values, count: values.count)
             return p
         }

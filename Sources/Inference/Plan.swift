@@ -230,7 +230,7 @@ final class Plan: @unchecked Sendable {
             if let s = storageOf[v] { return .arena(offsets[s]) }
             if let p = constantPointers[v] { return .constant(p) }
             let t = g.constants[v]!
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(t.count, 1))
+            let p = allocateFloats(max(t.count, 1))
             p.initialize(from: t.data, count: t.count)
             constantPointers[v] = p
             owned.append(p)
@@ -274,6 +274,12 @@ final class Plan: @unchecked Sendable {
         constants = owned
     }
 
+    /// True when every output's first dimension is the batch size `batch`, so
+    /// outputs of sub-batches can be concatenated.
+    func outputsFollowBatch(_ batch: Int) -> Bool {
+        outputSlots.allSatisfy { $0.shape.first == batch }
+    }
+
     /// VIDLABEL_PROFILE=1 prints each step's time to stderr.
     static let profiling = ProcessInfo.processInfo.environment["VIDLABEL_PROFILE"] == "1"
 
@@ -282,7 +288,7 @@ final class Plan: @unchecked Sendable {
 
     func execute(_ inputs: [Tensor]) -> [String: Tensor] {
         lock.lock()
-        let arena = arenas.popLast() ?? UnsafeMutablePointer<Float>.allocate(capacity: arenaSize)
+        let arena = arenas.popLast() ?? allocateFloats(arenaSize)
         lock.unlock()
         defer { lock.lock(); arenas.append(arena); lock.unlock() }
         for (slot, t) in zip(inputSlots, inputs) {

@@ -1,3 +1,4 @@
+import CSIMD
 import Foundation
 
 /// y[i] = clamp(x[i], lo, hi) (Relu: lo 0; Clip), 8 lanes at a time. x and y may alias.
@@ -105,14 +106,11 @@ func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y
     }
 }
 
-/// clamp(v, lo, hi) per lane. Swift's `clamped`/`pointwiseMax` go lane by lane
-/// (NaN rules) and are not inlined; compare-and-blend compiles to vcmpps/vblendvps.
+/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see Sources/CSIMD/simd_ops.h for
+/// why this is C).
 @inline(__always)
-func clamp8(_ v: V8, _ lo: V8, _ hi: V8) -> V8 {
-    let r = v.replacing(with: lo, where: v .< lo)
-    return r.replacing(with: hi, where: r .> hi)
-}
+func clamp8(_ v: V8, _ lo: V8, _ hi: V8) -> V8 { vl_clamp8(v, lo, hi) }
 
-/// max(a, b) per lane, as a compare and blend.
+/// max(a, b) per lane: one vmaxps.
 @inline(__always)
-func max8(_ a: V8, _ b: V8) -> V8 { a.replacing(with: b, where: a .< b) }
+func max8(_ a: V8, _ b: V8) -> V8 { vl_max8(a, b) }

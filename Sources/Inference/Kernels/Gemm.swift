@@ -64,7 +64,7 @@ final class PackedFilters: @unchecked Sendable {
 
     init(groups: Int, mg: Int, cg: Int, taps: Int, _ value: (Int, Int, Int) -> Float) {
         let size = groups * ((mg + NR - 1) / NR) * taps * cg * NR
-        let data = UnsafeMutablePointer<Float>.allocate(capacity: max(size, 1))
+        let data = allocateFloats(max(size, 1))
         panels = FilterPanels.pack(into: data, groups: groups, mg: mg, cg: cg, taps: taps, value)
     }
 

@@ -14,7 +14,7 @@ enum Scratch {
         if let i = pool.firstIndex(where: { $0.capacity >= count }) {
             buffer = pool.remove(at: i)
         } else {
-            buffer = (.allocate(capacity: count), count)
+            buffer = (allocateFloats(max(count, 1)), count)
         }
         lock.unlock()
         defer {
@@ -24,4 +24,12 @@ enum Scratch {
         }
         return try body(buffer.pointer)
     }
+}
+
+/// Float buffers for kernels start on a cache line: an 8-float vector load from a
+/// 16-byte-aligned malloc block would straddle two lines every other time.
+/// Free with `deallocate()` as usual.
+func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        .bindMemory(to: Float.self, capacity: count)
 }

@@ -1,0 +1,24 @@
+// Vector min/max for the engine's kernels, header-only (no library to link).
+//
+// Swift has no direct min/max for SIMD8<Float>: `pointwiseMin`/`clamped` follow
+// IEEE NaN rules lane by lane and are not inlined, and a compare-and-replace
+// written in Swift compiles to vmaxps in isolation but to compares and 128-bit
+// blends once inlined into the conv epilogue (seen with objdump). A clang
+// ext_vector_type(8) float imports into Swift as SIMD8<Float>, and this
+// select shape is exactly x86 MAXPS/MINPS semantics, so these inline to one
+// vmaxps/vminps each. NaN handling: x86's (the second operand wins).
+#ifndef VIDLABEL_SIMD_OPS_H
+#define VIDLABEL_SIMD_OPS_H
+
+typedef float vl_float8 __attribute__((ext_vector_type(8)));
+
+/// max(a, b) per lane.
+static inline vl_float8 vl_max8(vl_float8 a, vl_float8 b) { return a > b ? a : b; }
+
+/// min(max(v, lo), hi) per lane.
+static inline vl_float8 vl_clamp8(vl_float8 v, vl_float8 lo, vl_float8 hi) {
+    vl_float8 r = v > lo ? v : lo;
+    return r < hi ? r : hi;
+}
+
+#endif

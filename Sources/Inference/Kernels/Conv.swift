@@ -297,6 +297,7 @@ func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countInclu
     func padded(_ o: Int, _ st: Int, _ d: Int, _ k: Int, _ p0: Int, _ p1: Int, _ size: Int) -> Int {
         (0..<k).filter { o * st - p0 + $0 * d < size + p1 }.count
     }
+    let fill = V8(repeating: isMax ? -.infinity : 0)
     parallelRanges(s.batch * s.oh, threads: threads) { range in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         for row in range {
@@ -310,15 +311,34 @@ func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countInclu
                     : (ry.hi - ry.lo) * (rx.hi - rx.lo)
                 let scale = V8(repeating: 1 / Float(max(cells, 1)))
                 let out = y + (row * s.ow + ox) * c
+                let first = x + ((img * s.h + ry.start) * s.w + rx.start) * c
+                let rowStep = win.dilation.h * s.w * c, colStep = win.dilation.w * c
                 var ch = 0
+                // 32 channels per pass: four independent max/add chains over the taps.
+                while ch + 32 <= c {
+                    var a0 = fill, a1 = fill, a2 = fill, a3 = fill
+                    for ky in ry.lo..<ry.hi {
+                        for kx in rx.lo..<rx.hi {
+                            let p = UnsafeRawPointer(first + ky * rowStep + kx * colStep + ch)
+                            let v0 = p.loadUnaligned(as: V8.self), v1 = p.loadUnaligned(fromByteOffset: 32, as: V8.self)
+                            let v2 = p.loadUnaligned(fromByteOffset: 64, as: V8.self), v3 = p.loadUnaligned(fromByteOffset: 96, as: V8.self)
+                            if isMax { a0 = max8(a0, v0); a1 = max8(a1, v1); a2 = max8(a2, v2); a3 = max8(a3, v3) }
+                            else { a0 += v0; a1 += v1; a2 += v2; a3 += v3 }
+                        }
+                    }
+                    if !isMax { a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale }
+                    let o = UnsafeMutableRawPointer(out + ch)
+                    o.storeBytes(of: a0, as: V8.self); o.storeBytes(of: a1, toByteOffset: 32, as: V8.self)
+                    o.storeBytes(of: a2, toByteOffset: 64, as: V8.self); o.storeBytes(of: a3, toByteOffset: 96, as: V8.self)
+                    ch += 32
+                }
                 while ch < c {
                     let full = ch + 8 <= c
-                    var acc = V8(repeating: isMax ? -.infinity : 0)
+                    var acc = fill
                     for ky in ry.lo..<ry.hi {
-                        let iy = ry.start + ky * win.dilation.h
                         for kx in rx.lo..<rx.hi {
-                            let src = x + ((img * s.h + iy) * s.w + rx.start + kx * win.dilation.w) * c + ch
-                            var v = V8(repeating: isMax ? -.infinity : 0)
+                            let src = first + ky * rowStep + kx * colStep + ch
+                            var v = fill
                             if full { v = UnsafeRawPointer(src).loadUnaligned(as: V8.self) } else { for i in 0..<(c - ch) { v[i] = src[i] } }
                             acc = isMax ? max8(acc, v) : acc + v
                         }

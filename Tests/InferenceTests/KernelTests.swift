@@ -60,6 +60,13 @@ final class KernelTests: XCTestCase {
         let w = Tensor.random([19, 64, 3, 3], seed: 12)
         try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w], inputs: ["x", "w"],
                                    attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])], tolerance: 5e-4)
+        // 600 channels per tap: K blocks split one tap's channels (3 x 200), edge panel of 3 filters.
+        let x2 = Tensor.random([1, 600, 5, 7], seed: 13)
+        let w2 = Tensor.random([35, 600, 1, 1], seed: 14)
+        for threads in [1, 2] {
+            try assertMatchesReference("Conv", dynamic: [("x", x2)], weights: ["w": w2], inputs: ["x", "w"],
+                                       attributes: ["kernel_shape": .ints([1, 1])], tolerance: 2e-3, threads: threads)
+        }
     }
 
     func testGroupedAndDepthwiseConv() throws {
@@ -148,24 +155,30 @@ final class KernelTests: XCTestCase {
 
     /// Conv + BatchNorm + Add + Relu fused by the optimiser still equal the unfused reference.
     func testFusionsMatchReference() throws {
-        let x = Tensor.random([2, 8, 9, 9], seed: 800)
-        let w = Tensor.random([8, 8, 3, 3], seed: 801)
-        let consts: [String: Tensor] = [
-            "w": w, "s": Tensor.random([8], seed: 802), "b": Tensor.random([8], seed: 803),
-            "m": Tensor.random([8], seed: 804), "v": Tensor.random([8], seed: 805, range: 0.5...2),
-            "lo": Tensor(shape: [], data: [0]), "hi": Tensor(shape: [], data: [6]),
-        ]
-        let nodes = [
-            Node(opType: "Conv", name: "c", inputs: ["x", "w"], outputs: ["c"], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
-            Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "s", "b", "m", "v"], outputs: ["n"]),
-            Node(opType: "Identity", name: "id", inputs: ["n"], outputs: ["i"]),
-            Node(opType: "Add", name: "add", inputs: ["i", "x"], outputs: ["a"]),
-            Node(opType: "Clip", name: "act", inputs: ["a", "lo", "hi"], outputs: ["y"]),
-        ]
-        let graph = Graph(nodes: nodes, constants: consts, inputs: [ValueInfo(name: "x", shape: [nil, 8, 9, 9])], outputs: ["y"], opset: 13)
-        let fast = try Model(graph: graph).run(["x": x])["y"]!
-        var values = consts.merging(["x": x]) { a, _ in a }
-        for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
-        XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4)
+        // 8 channels: one K block; 300: K = 9 x 300 runs in K blocks of 150 channels,
+        // with the residual and clip applied only after the last one.
+        for c in [8, 300] {
+            let x = Tensor.random([2, c, 9, 9], seed: 800)
+            let w = Tensor.random([c, c, 3, 3], seed: 801, range: -0.1...0.1)
+            let consts: [String: Tensor] = [
+                "w": w, "s": Tensor.random([c], seed: 802), "b": Tensor.random([c], seed: 803),
+                "m": Tensor.random([c], seed: 804), "v": Tensor.random([c], seed: 805, range: 0.5...2),
+                "lo": Tensor(shape: [], data: [0]), "hi": Tensor(shape: [], data: [6]),
+            ]
+            let nodes = [
+                Node(opType: "Conv", name: "c", inputs: ["x", "w"], outputs: ["c"], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+                Node(opType: "BatchNormalization", name: "bn", inputs: ["c", "s", "b", "m", "v"], outputs: ["n"]),
+                Node(opType: "Identity", name: "id", inputs: ["n"], outputs: ["i"]),
+                Node(opType: "Add", name: "add", inputs: ["i", "x"], outputs: ["a"]),
+                Node(opType: "Clip", name: "act", inputs: ["a", "lo", "hi"], outputs: ["y"]),
+            ]
+            let graph = Graph(nodes: nodes, constants: consts, inputs: [ValueInfo(name: "x", shape: [nil, c, 9, 9])], outputs: ["y"], opset: 13)
+            var values = consts.merging(["x": x]) { a, _ in a }
+            for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
+            for threads in [1, 2] {
+                let fast = try Model(graph: graph, threads: threads).run(["x": x])["y"]!
+                XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-3, "\(c) channels, \(threads) threads")
+            }
+        }
     }
 }

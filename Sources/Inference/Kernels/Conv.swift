@@ -43,10 +43,49 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
     let k = taps * cg
     let gather = taps > 1 && cg < 16
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
+    // Big K (deep 3x3 and 1x1 layers): K in blocks of at most KC, so one filter
+    // micro-panel (KC x 16) stays in L1 while all the task's row tiles pass it;
+    // partial sums wait in y between blocks.
+    let chunks = !gather && k > 2 * KC ? kBlocks(taps: taps, cg: cg) : []
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
         let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
+        if !chunks.isEmpty {
+            let maxTaps = chunks.map { $0.taps.count }.max()!
+            let perTile = maxTaps * MR
+            // Row pointers of the task's tiles for one K block: [tile][tap in block][6].
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: (tHi - tLo) * perTile) { buf in
+                let table = buf.baseAddress!
+                for g in 0..<f.groups {
+                    for (ci, blk) in chunks.enumerated() {
+                        for t in tLo..<tHi {
+                            let dst = table + (t - tLo) * perTile
+                            for r in 0..<MR {
+                                let m = min(t * MR + r, rows - 1)
+                                for (j, tap) in blk.taps.enumerated() { dst[j * MR + r] = rowPointer(x, s, m: m, tap: tap, channel0: g * cg, zeros: zeros) }
+                            }
+                        }
+                        let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
+                        for p in pLo..<pHi {
+                            let col = g * f.mg + p * NR
+                            var te = e
+                            te.bias = e.bias.map { $0 + col }
+                            let panel = f.panel(group: g, p) + bOffset
+                            for t in tLo..<tHi {
+                                let off = t * MR * s.m + col
+                                te.residual = e.residual.map { $0 + off }
+                                convTile(table + (t - tLo) * perTile, taps: blk.taps.count, cin: blk.channels.count, b: panel,
+                                         c: y + off, ldc: s.m, rows: min(MR, rows - t * MR), cols: min(NR, f.mg - p * NR),
+                                         epilogue: te, aOffset: blk.channels.lowerBound, accumulate: ci > 0,
+                                         final: ci == chunks.count - 1)
+                            }
+                        }
+                    }
+                }
+            }
+            return
+        }
         // Row pointers of one tile, tap-major: [taps][6]; or, when rows are gathered
         // (few input channels: per-tap loops would be a handful of FMAs each), the
         // tile's rows copied contiguous: [6][taps*cg].
@@ -119,6 +158,30 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
         }
     }
     if tasks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: tasks, execute: work) }
+}
+
+/// K blocks of a conv's K = taps x Cg for `convNHWC`: whole taps while a tap has
+/// fewer than KC channels, else each tap's channels in near-equal runs of at most KC.
+func kBlocks(taps: Int, cg: Int) -> [(taps: Range<Int>, channels: Range<Int>)] {
+    if cg < KC {
+        let per = KC / cg
+        return stride(from: 0, to: taps, by: per).map { ($0..<min(taps, $0 + per), 0..<cg) }
+    }
+    let n = (cg + KC - 1) / KC
+    return (0..<taps).flatMap { t in (0..<n).map { i in (t..<(t + 1), (cg * i / n)..<(cg * (i + 1) / n)) } }
+}
+
+/// Where row m (output pixel) of a conv reads tap `tap`: its input pixel's
+/// channels from `channel0`, or `zeros` when the tap falls in the padding.
+@inline(__always)
+func rowPointer(_ x: UnsafePointer<Float>, _ s: ConvShape, m: Int, tap: Int, channel0: Int,
+                zeros: UnsafePointer<Float>) -> UnsafePointer<Float> {
+    let win = s.win
+    let img = m / (s.oh * s.ow), rem = m % (s.oh * s.ow)
+    let iy = (rem / s.ow) * win.stride.h - win.pads.t + (tap / win.kernel.w) * win.dilation.h
+    let ix = (rem % s.ow) * win.stride.w - win.pads.l + (tap % win.kernel.w) * win.dilation.w
+    guard iy >= 0 && iy < s.h && ix >= 0 && ix < s.w else { return zeros }
+    return x + ((img * s.h + iy) * s.w + ix) * s.c + channel0
 }
 
 /// Copies a short run of floats (a few pixels' channels) without a memmove call.

@@ -2,6 +2,8 @@
 /// two SIMD8 vectors): 12 accumulators, fits the 16 AVX2 registers.
 let MR = 6
 let NR = 16
+/// K block of big-K convs: a 256 x 16 filter micro-panel is 16 KB, half of L1.
+let KC = 256
 
 typealias V8 = SIMD8<Float>
 
@@ -77,15 +79,26 @@ final class PackedFilters: @unchecked Sendable {
 /// a: [taps][6] row pointers, each to `cin` floats; b: [taps*cin][16];
 /// c: `rows` rows of `cols` floats, row stride ldc; epilogue bias/residual
 /// already offset to this tile.
+///
+/// K-blocked use (big K): `aOffset` is added to every row pointer (the channel
+/// range's start), `accumulate` adds to what C holds, and only the `final` block
+/// applies the epilogue; earlier blocks store raw sums.
 @inline(__always)
 func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: UnsafePointer<Float>,
-              c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, epilogue e: Epilogue) {
+              c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, epilogue e: Epilogue,
+              aOffset: Int = 0, accumulate: Bool = false, final: Bool = true) {
     var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
     var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+    if accumulate {
+        @inline(__always) func load(_ r: Int) -> (V8, V8) { r < rows ? loadRow(c + r * ldc, cols: cols) : (V8(), V8()) }
+        (c00, c01) = load(0); (c10, c11) = load(1); (c20, c21) = load(2)
+        (c30, c31) = load(3); (c40, c41) = load(4); (c50, c51) = load(5)
+    }
     var bp = UnsafeRawPointer(b)
     for t in 0..<taps {
         let rowp = a + t * MR
-        let a0 = rowp[0], a1 = rowp[1], a2 = rowp[2], a3 = rowp[3], a4 = rowp[4], a5 = rowp[5]
+        let a0 = rowp[0] + aOffset, a1 = rowp[1] + aOffset, a2 = rowp[2] + aOffset
+        let a3 = rowp[3] + aOffset, a4 = rowp[4] + aOffset, a5 = rowp[5] + aOffset
         for q in 0..<cin {
             let b0 = bp.load(as: V8.self), b1 = bp.load(fromByteOffset: 32, as: V8.self)
             var av = V8(repeating: a0[q]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
@@ -100,10 +113,26 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     // Straight from registers: rows past `rows` are never stored.
     @inline(__always) func emit(_ r: Int, _ v0: V8, _ v1: V8) {
         guard r < rows else { return }
-        storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, lo: e.lo, hi: e.hi)
+        if final {
+            storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, lo: e.lo, hi: e.hi)
+        } else {
+            storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, lo: -.infinity, hi: .infinity)
+        }
     }
     emit(0, c00, c01); emit(1, c10, c11); emit(2, c20, c21)
     emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
+}
+
+/// Reads one row of up to 16 columns (zeros past `cols`).
+@inline(__always)
+func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V8, V8) {
+    if cols == NR { return (UnsafeRawPointer(p).loadUnaligned(as: V8.self), UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 32, as: V8.self)) }
+    var lanes = (V8(), V8())
+    withUnsafeMutableBytes(of: &lanes) { raw in
+        let d = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        for j in 0..<cols { d[j] = p[j] }
+    }
+    return lanes
 }
 
 /// Writes one output row of up to 16 columns: clamp(v + bias + residual, lo, hi).

@@ -41,8 +41,10 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Runs the model. Inputs by name; every graph input must be given, with
-    /// its declared shape (dynamic dimensions may take any size).
-    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+    /// its declared shape (dynamic dimensions may take any size). `threads`
+    /// overrides the model's thread count for this call.
+    public func run(_ feeds: [String: Tensor], threads: Int? = nil) throws -> [String: Tensor] {
+        let threads = max(1, threads ?? self.threads)
         var shapes: [[Int]] = []
         for info in graph.inputs {
             guard let t = feeds[info.name] else {

@@ -58,8 +58,16 @@ public final class VideoScanner {
             return LoadedModel(bundle: bundle, model: try Model(contentsOf: file, threads: options.threads),
                                sha256: try SHA256.fileHex(file))
         }
-        nsfw = try load(.openNSFW)
-        topics = try load(options.topicModel)
+        // The two default models load side by side (parsing, optimising and packing
+        // ~40 MB of weights is most of a short scan's start-up).
+        let bundles = [ModelBundle.openNSFW, options.topicModel]
+        let results = UnsafeMutablePointer<Result<LoadedModel, Error>>.allocate(capacity: 2)
+        defer { results.deinitialize(count: 2); results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            (results + i).initialize(to: Result { try load(bundles[i]) })
+        }
+        nsfw = try results[0].get()
+        topics = try results[1].get()
         let namesURL = try locator.find("imagenet-classes.txt")
         classNames = try String(contentsOf: namesURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
             .prefix(1000).map(String.init)
@@ -134,11 +142,29 @@ public final class VideoScanner {
         return makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments)
     }
 
-    /// Runs every model on a batch of frames.
+    /// Runs every model on a batch of frames. With several threads and frames, each
+    /// thread takes every n-th frame through all the models on its own, one frame
+    /// at a time: one hand-over per batch instead of one per op, and one plan
+    /// shape per model whatever size the batches arrive in (each new shape costs
+    /// a plan and a freshly faulted arena).
     func classify(_ frames: [SampledFrame]) throws -> [FrameScores] {
+        let parts = min(options.threads, frames.count)
+        if parts <= 1 { return try classify(frames, threads: options.threads) }
+        let results = UnsafeMutablePointer<Result<[FrameScores], Error>>.allocate(capacity: frames.count)
+        defer { results.deinitialize(count: frames.count); results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            for i in stride(from: part, to: frames.count, by: parts) {
+                (results + i).initialize(to: Result { try classify([frames[i]], threads: 1) })
+            }
+        }
+        return try (0..<frames.count).flatMap { try results[$0].get() }
+    }
+
+    /// Runs every model on `frames`, each model using `threads` threads.
+    func classify(_ frames: [SampledFrame], threads: Int) throws -> [FrameScores] {
         func run(_ m: LoadedModel, image: Int) throws -> Tensor {
             let input = m.bundle.tensor(from: frames.map { $0.images[image] })
-            let out = try m.model.run([m.model.inputs[0].name: input])
+            let out = try m.model.run([m.model.inputs[0].name: input], threads: threads)
             return out[m.model.outputNames[0]]!
         }
         let nsfwOut = try run(nsfw, image: 0)

@@ -99,6 +99,17 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
         let rowp = a + t * MR
         let a0 = rowp[0] + aOffset, a1 = rowp[1] + aOffset, a2 = rowp[2] + aOffset
         let a3 = rowp[3] + aOffset, a4 = rowp[4] + aOffset, a5 = rowp[5] + aOffset
+        // An edge panel of at most 8 filters (24-, 40-channel layers): half the FMAs.
+        if cols <= 8 {
+            for q in 0..<cin {
+                let b0 = bp.load(as: V8.self)
+                c00 = c00.addingProduct(V8(repeating: a0[q]), b0); c10 = c10.addingProduct(V8(repeating: a1[q]), b0)
+                c20 = c20.addingProduct(V8(repeating: a2[q]), b0); c30 = c30.addingProduct(V8(repeating: a3[q]), b0)
+                c40 = c40.addingProduct(V8(repeating: a4[q]), b0); c50 = c50.addingProduct(V8(repeating: a5[q]), b0)
+                bp += NR * 4
+            }
+            continue
+        }
         for q in 0..<cin {
             let b0 = bp.load(as: V8.self), b1 = bp.load(fromByteOffset: 32, as: V8.self)
             var av = V8(repeating: a0[q]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)

@@ -29,7 +29,21 @@ enum Scratch {
 /// Float buffers for kernels start on a cache line: an 8-float vector load from a
 /// 16-byte-aligned malloc block would straddle two lines every other time.
 /// Free with `deallocate()` as usual.
+///
+/// Blocks of 2 MB and more (arenas, packed filters) are 2 MB aligned and asked
+/// to be backed by transparent huge pages where the kernel only grants them on
+/// request (THP "madvise" mode, as here): conv rows and filter panels spread
+/// over many 4 KB pages otherwise cost TLB misses.
 func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        .bindMemory(to: Float.self, capacity: count)
+    let bytes = count * MemoryLayout<Float>.stride
+    let huge = 2 << 20
+    guard bytes >= huge else {
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: count)
+    }
+    let rounded = (bytes + huge - 1) / huge * huge
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: huge)
+    #if os(Linux)
+    _ = madvise(raw, rounded, MADV_HUGEPAGE)
+    #endif
+    return raw.bindMemory(to: Float.self, capacity: count)
 }

@@ -295,6 +295,7 @@ final class Plan: @unchecked Sendable {
             t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
         }
         if Plan.profiling {
+            FileHandle.standardError.write(Data(String(format: "arena %.1f MB\n", Double(arenaSize * 4) / 1e6).utf8))
             for ((step, name), flops) in zip(zip(steps, stepNames), stepFlops) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 step(arena)

@@ -37,7 +37,8 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
     let block = max(1, min(f.panels, (192 * 1024) / (f.panelSize * 4)))
     // Few row tiles (small images, fully connected layers): split filters across threads instead.
     let byPanels = threads > 1 && tiles < 4 * threads && f.panels >= threads
-    let tasks = threads <= 1 ? 1 : byPanels ? min(threads, f.panels) : min(threads, tiles)
+    let useful = threadsWorth(flops: 2 * rows * f.taps * f.cg * f.mg * f.groups, threads: threads)
+    let tasks = useful <= 1 ? 1 : byPanels ? min(useful, f.panels) : min(useful, tiles)
     let win = s.win, taps = f.taps, cg = f.cg
     let pointwise = taps == 1 && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
     let k = taps * cg
@@ -205,6 +206,13 @@ func windowRange(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, si
     return (start, lo, max(lo, hi))
 }
 
+/// Threads worth waking for an op of `flops`: a hand-over costs several
+/// microseconds, so small ops (7x7 maps, depthwise, pools) stay on one thread.
+@inline(__always)
+func threadsWorth(flops: Int, threads: Int) -> Int {
+    min(threads, max(1, flops / 1_000_000))
+}
+
 /// Splits `count` items over up to `threads` tasks and runs body(lo..<hi) for each.
 @inline(__always)
 func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
@@ -225,7 +233,8 @@ func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePoi
     let interiorLo = win.pads.l
     let lastStart = s.w - 1 - (win.kernel.w - 1) * win.dilation.w + win.pads.l
     let interiorHi = lastStart < 0 || win.stride.w != 1 || c % 8 != 0 ? 0 : min(s.ow, lastStart + 1)
-    parallelRanges(s.batch * s.oh, threads: threads) { range in
+    let useful = threadsWorth(flops: 2 * s.batch * s.oh * s.ow * c * win.kernel.h * win.kernel.w, threads: threads)
+    parallelRanges(s.batch * s.oh, threads: useful) { range in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
         // Inside taps of one output pixel: (input offset, weight offset).
@@ -361,7 +370,8 @@ func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countInclu
         (0..<k).filter { o * st - p0 + $0 * d < size + p1 }.count
     }
     let fill = V8(repeating: isMax ? -.infinity : 0)
-    parallelRanges(s.batch * s.oh, threads: threads) { range in
+    let useful = threadsWorth(flops: s.batch * s.oh * s.ow * c * win.kernel.h * win.kernel.w, threads: threads)
+    parallelRanges(s.batch * s.oh, threads: useful) { range in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         for row in range {
             let img = row / s.oh, oy = row % s.oh

@@ -83,16 +83,23 @@ final class PackedFilters: @unchecked Sendable {
 /// K-blocked use (big K): `aOffset` is added to every row pointer (the channel
 /// range's start), `accumulate` adds to what C holds, and only the `final` block
 /// applies the epilogue; earlier blocks store raw sums.
-@inline(__always)
+// Forced inline (`@_transparent`): `@inline(__always)` stopped being honoured once
+// convNHWC's caller grew past the optimiser's size limit, and an out-of-line call
+// per 6x16 tile is a real cost at small K.
+@_transparent
 func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: UnsafePointer<Float>,
               c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, epilogue e: Epilogue,
               aOffset: Int = 0, accumulate: Bool = false, final: Bool = true) {
     var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
     var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
     if accumulate {
-        @inline(__always) func load(_ r: Int) -> (V8, V8) { r < rows ? loadRow(c + r * ldc, cols: cols) : (V8(), V8()) }
-        (c00, c01) = load(0); (c10, c11) = load(1); (c20, c21) = load(2)
-        (c30, c31) = load(3); (c40, c41) = load(4); (c50, c51) = load(5)
+        // Rows past `rows` stay zero (never stored).
+        (c00, c01) = loadRow(c, cols: cols)
+        if rows > 1 { (c10, c11) = loadRow(c + ldc, cols: cols) }
+        if rows > 2 { (c20, c21) = loadRow(c + 2 * ldc, cols: cols) }
+        if rows > 3 { (c30, c31) = loadRow(c + 3 * ldc, cols: cols) }
+        if rows > 4 { (c40, c41) = loadRow(c + 4 * ldc, cols: cols) }
+        if rows > 5 { (c50, c51) = loadRow(c + 5 * ldc, cols: cols) }
     }
     var bp = UnsafeRawPointer(b)
     for t in 0..<taps {

@@ -34,10 +34,40 @@ public struct ScanOptions: Sendable {
     public init() {}
 }
 
-/// A model loaded for scanning, with its bundle and fingerprint.
+/// A model file that could not be loaded. Unlike a video's errors this concerns
+/// every file: callers stop rather than record it per video.
+public struct ModelLoadError: Error, CustomStringConvertible {
+    public let underlying: Error
+    public var description: String { "\(underlying)" }
+}
+
+/// A model that may still be loading on a background thread: `scan` starts
+/// decoding the first frames while the weights are parsed and packed.
+final class PendingModel: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var result: Result<Model, Error>? = nil
+
+    init(_ load: @escaping @Sendable () throws -> Model) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.result = Result(catching: load)
+            self.group.leave()
+        }
+    }
+
+    init(loaded: Model) { result = .success(loaded) }
+
+    /// Waits for the load. - Throws: `ModelLoadError`.
+    func get() throws -> Model {
+        group.wait()
+        do { return try result!.get() } catch { throw ModelLoadError(underlying: error) }
+    }
+}
+
+/// A model for scanning, with its bundle and fingerprint.
 struct LoadedModel {
     let bundle: ModelBundle
-    let model: Model
+    let model: PendingModel
     let sha256: String
 }
 
@@ -51,23 +81,18 @@ public final class VideoScanner {
     let custom: (LoadedModel, CustomModelSpec)?
     let classNames: [String]
 
+    /// Finds the model files (a missing one throws here) and starts loading them
+    /// in the background, side by side; `waitForModels` or the first scan waits.
     public init(options: ScanOptions, locator: ModelLocator) throws {
         self.options = options
-        func load(_ bundle: ModelBundle, url: URL? = nil) throws -> LoadedModel {
-            let file = try url ?? locator.find(bundle.fileName)
-            return LoadedModel(bundle: bundle, model: try Model(contentsOf: file, threads: options.threads),
+        let threads = options.threads
+        func load(_ bundle: ModelBundle) throws -> LoadedModel {
+            let file = try locator.find(bundle.fileName)
+            return LoadedModel(bundle: bundle, model: PendingModel { try Model(contentsOf: file, threads: threads) },
                                sha256: try SHA256.fileHex(file))
         }
-        // The two default models load side by side (parsing, optimising and packing
-        // ~40 MB of weights is most of a short scan's start-up).
-        let bundles = [ModelBundle.openNSFW, options.topicModel]
-        let results = UnsafeMutablePointer<Result<LoadedModel, Error>>.allocate(capacity: 2)
-        defer { results.deinitialize(count: 2); results.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: 2) { i in
-            (results + i).initialize(to: Result { try load(bundles[i]) })
-        }
-        nsfw = try results[0].get()
-        topics = try results[1].get()
+        nsfw = try load(.openNSFW)
+        topics = try load(options.topicModel)
         let namesURL = try locator.find("imagenet-classes.txt")
         classNames = try String(contentsOf: namesURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
             .prefix(1000).map(String.init)
@@ -82,10 +107,15 @@ public final class VideoScanner {
                                      fileName: spec.url.lastPathComponent, preprocessing: spec.preprocessing, layout: layout,
                                      inputSize: spec.inputSize,
                                      resize: spec.preprocessing == .caffeBGR ? .centralRegion(fraction: 0.875) : .centerCrop(fraction: 0.875))
-            custom = (LoadedModel(bundle: bundle, model: probe, sha256: try SHA256.fileHex(spec.url)), spec)
+            custom = (LoadedModel(bundle: bundle, model: PendingModel(loaded: probe), sha256: try SHA256.fileHex(spec.url)), spec)
         } else {
             custom = nil
         }
+    }
+
+    /// Waits until every model is loaded. - Throws: `ModelLoadError`.
+    public func waitForModels() throws {
+        for m in loaded { _ = try m.model.get() }
     }
 
     /// sha256 of every model file in use, in report order.
@@ -164,8 +194,9 @@ public final class VideoScanner {
     func classify(_ frames: [SampledFrame], threads: Int) throws -> [FrameScores] {
         func run(_ m: LoadedModel, image: Int) throws -> Tensor {
             let input = m.bundle.tensor(from: frames.map { $0.images[image] })
-            let out = try m.model.run([m.model.inputs[0].name: input], threads: threads)
-            return out[m.model.outputNames[0]]!
+            let model = try m.model.get()
+            let out = try model.run([model.inputs[0].name: input], threads: threads)
+            return out[model.outputNames[0]]!
         }
         let nsfwOut = try run(nsfw, image: 0)
         let topicOut = try run(topics, image: 1)

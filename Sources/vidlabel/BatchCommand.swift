@@ -57,7 +57,11 @@ struct Batch: ParsableCommand {
         var options = try labeling.scanOptions(sampling: sampling.options)
         options.threads = max(1, labeling.threads / jobs)
         let scanner: VideoScanner
-        do { scanner = try VideoScanner(options: options, locator: ModelLocator(modelsDir: labeling.modelsDir)) } catch {
+        do {
+            scanner = try VideoScanner(options: options, locator: ModelLocator(modelsDir: labeling.modelsDir))
+            // A broken model file is one error for the batch, not one per video.
+            try scanner.waitForModels()
+        } catch {
             printError("\(error)")
             throw InputFailure()
         }

@@ -115,6 +115,7 @@ struct Check: ParsableCommand {
             let files = try BatchInputs(paths: paths, recursive: true).expand()
             let scanner = try VideoScanner(options: try labeling.scanOptions(sampling: sampling.options),
                                            locator: ModelLocator(modelsDir: labeling.modelsDir))
+            try scanner.waitForModels()
             for f in files {
                 do { reports.append(LoadedReport(path: f, report: try scanner.scan(path: f), error: nil)) } catch {
                     reports.append(LoadedReport(path: f, report: nil, error: "\(error)"))

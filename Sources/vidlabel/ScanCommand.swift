@@ -138,6 +138,10 @@ struct Scan: ParsableCommand {
                 let report = try scanner.scan(path: path)
                 scanned.append(LoadedReport(path: path, report: report, error: nil))
                 line = try jsonLine(report, pretty: pretty && files.count == 1)
+            } catch let error as ModelLoadError {
+                // Models load while the first file starts decoding; a broken one stops the run.
+                printError("\(error)")
+                throw InputFailure()
             } catch {
                 failed = true
                 printError(error is VideoError ? "\(error)" : "\(path): \(error)")

@@ -113,4 +113,28 @@ final class ScanCLITests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("open-nsfw.onnx") && r.stderr.contains("make models"), r.stderr)
     }
+
+    /// Models load in the background while the first file decodes; a broken one
+    /// must still be one clear error that stops the run, with no output file.
+    func testBrokenModelFileStopsTheScan() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-badmodel-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let models = repoRoot.appendingPathComponent("Models")
+        for name in ["efficientnet-lite0.onnx", "imagenet-classes.txt"] {
+            try FileManager.default.copyItem(at: models.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        let head = try Data(contentsOf: models.appendingPathComponent("open-nsfw.onnx")).prefix(1000)
+        try head.write(to: dir.appendingPathComponent("open-nsfw.onnx"))
+        let out = dir.appendingPathComponent("out.json")
+        let r = try vidlabel(["scan", fixture("gop.mp4"), fixture("chelsea.mp4"), "--models-dir", dir.path, "-o", out.path])
+        XCTAssertEqual(r.status, 1)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("open-nsfw.onnx") && r.stderr.contains("not an ONNX model"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "no half-written report")
+        let batch = try vidlabel(["batch", fixture("gop.mp4"), "--models-dir", dir.path, "-o", dir.appendingPathComponent("b.jsonl").path])
+        XCTAssertEqual(batch.status, 1)
+        XCTAssertTrue(batch.stderr.contains("not an ONNX model"), batch.stderr)
+    }
 }

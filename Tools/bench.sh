@@ -40,17 +40,29 @@ short=$(rss $BIN frames $DIR/clip60u.mp4 --min-interval 0)
 long=$(rss $BIN frames $DIR/clip600.mp4 --min-interval 0)
 printf "1 min %d KB   10 min %d KB   ratio %s (target <= 1.2)\n" "$short" "$long" "$(ratio "$long" "$short")"
 
-echo "== engine: median ms, ours vs onnxruntime (default optimisations), same thread count"
-echo "   (median and best of the runs; this VM's speed drifts by up to ~1.5x between runs, so both are printed; target ratio <= 1.2 at batch 1, 1 thread)"
+echo "== engine: ms per run, ours vs onnxruntime (default optimisations), same thread count"
+echo "   Alternating bursts (4 x ours, 4 x onnxruntime, interleaved) so a change in this VM's speed lands on both;"
+echo "   median of the bursts' medians and best run. Target: ratio <= 1.2 at batch 1, 1 thread."
 printf "%-20s %5s %7s %10s %10s %7s %10s %10s %7s\n" model batch threads vidlabel onnxrt ratio best_ours best_ort ratio
 for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
   for batch in 1 8; do
     for threads in 1 2; do
-      runs=$(( batch == 1 ? 30 : 8 ))
-      read -r ours oursmin < <($BIN bench-model Models/$m.onnx --batch $batch --threads $threads --runs $runs | $PY -c "import json,sys; d=json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")
-      read -r peer peermin < <($PY Tools/bench_ort.py Models/$m.onnx $batch $threads $runs | $PY -c "import json,sys; d=json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")
-      printf "%-20s %5d %7d %10.2f %10.2f %7s %10.2f %10.2f %7s\n" "$m" "$batch" "$threads" "$ours" "$peer" "$(ratio "$ours" "$peer")" \
-        "$oursmin" "$peermin" "$(ratio "$oursmin" "$peermin")"
+      runs=$(( batch == 1 ? 8 : 2 ))
+      ours=(); peer=()
+      for _ in 1 2 3 4; do
+        ours+=("$($BIN bench-model Models/$m.onnx --batch $batch --threads $threads --runs $runs --warmup 2 | $PY -c "import json,sys; d=json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")")
+        peer+=("$($PY Tools/bench_ort.py Models/$m.onnx $batch $threads $runs | $PY -c "import json,sys; d=json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")")
+      done
+      printf '%s\n' "${ours[@]}" > "$DIR/ours.txt"; printf '%s\n' "${peer[@]}" > "$DIR/peer.txt"
+      $PY - "$m" "$batch" "$threads" "$DIR/ours.txt" "$DIR/peer.txt" <<'PYEOF'
+import statistics, sys
+m, batch, threads, ours, peer = sys.argv[1:]
+def load(p):
+    rows = [tuple(map(float, l.split())) for l in open(p) if l.strip()]
+    return statistics.median(r[0] for r in rows), min(r[1] for r in rows)
+(om, ob), (pm, pb) = load(ours), load(peer)
+print(f"{m:<20} {int(batch):5d} {int(threads):7d} {om:10.2f} {pm:10.2f} {om / pm:7.3f} {ob:10.2f} {pb:10.2f} {ob / pb:7.3f}")
+PYEOF
     done
   done
 done

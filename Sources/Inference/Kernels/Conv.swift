@@ -56,30 +56,33 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
             let maxTaps = chunks.map { $0.taps.count }.max()!
             let perTile = maxTaps * MR
             // Row pointers of the task's tiles for one K block: [tile][tap in block][6].
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: (tHi - tLo) * perTile) { buf in
-                let table = buf.baseAddress!
-                for g in 0..<f.groups {
-                    for (ci, blk) in chunks.enumerated() {
-                        for t in tLo..<tHi {
-                            let dst = table + (t - tLo) * perTile
-                            for r in 0..<MR {
-                                let m = min(t * MR + r, rows - 1)
-                                for (j, tap) in blk.taps.enumerated() { dst[j * MR + r] = rowPointer(x, s, m: m, tap: tap, channel0: g * cg, zeros: zeros) }
-                            }
-                        }
-                        let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
-                        for p in pLo..<pHi {
-                            let col = g * f.mg + p * NR
-                            var te = e
-                            te.bias = e.bias.map { $0 + col }
-                            let panel = f.panel(group: g, p) + bOffset
+            // From the scratch pool: the table outgrows the stack on big maps and a
+            // heap allocation per op per frame is what steady state should not do.
+            Scratch.with((tHi - tLo) * perTile * 2) { floats in
+                UnsafeMutableRawPointer(floats).withMemoryRebound(to: UnsafePointer<Float>.self, capacity: (tHi - tLo) * perTile) { table in
+                    for g in 0..<f.groups {
+                        for (ci, blk) in chunks.enumerated() {
                             for t in tLo..<tHi {
-                                let off = t * MR * s.m + col
-                                te.residual = e.residual.map { $0 + off }
-                                convTile(table + (t - tLo) * perTile, taps: blk.taps.count, cin: blk.channels.count, b: panel,
-                                         c: y + off, ldc: s.m, rows: min(MR, rows - t * MR), cols: min(NR, f.mg - p * NR),
-                                         epilogue: te, aOffset: blk.channels.lowerBound, accumulate: ci > 0,
-                                         final: ci == chunks.count - 1)
+                                let dst = table + (t - tLo) * perTile
+                                for r in 0..<MR {
+                                    let m = min(t * MR + r, rows - 1)
+                                    for (j, tap) in blk.taps.enumerated() { dst[j * MR + r] = rowPointer(x, s, m: m, tap: tap, channel0: g * cg, zeros: zeros) }
+                                }
+                            }
+                            let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
+                            for p in pLo..<pHi {
+                                let col = g * f.mg + p * NR
+                                var te = e
+                                te.bias = e.bias.map { $0 + col }
+                                let panel = f.panel(group: g, p) + bOffset
+                                for t in tLo..<tHi {
+                                    let off = t * MR * s.m + col
+                                    te.residual = e.residual.map { $0 + off }
+                                    convTile(table + (t - tLo) * perTile, taps: blk.taps.count, cin: blk.channels.count, b: panel,
+                                             c: y + off, ldc: s.m, rows: min(MR, rows - t * MR), cols: min(NR, f.mg - p * NR),
+                                             epilogue: te, aOffset: blk.channels.lowerBound, accumulate: ci > 0,
+                                             final: ci == chunks.count - 1)
+                                }
                             }
                         }
                     }

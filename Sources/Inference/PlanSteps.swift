@@ -145,9 +145,11 @@ extension Plan {
             let flops = 2.0 * Double(batches * m * nn * k)
             let step: Step = { arena in
                 let xp = x.pointer(arena), bp = b.pointer(arena), yp = output.pointer(arena)
-                Scratch.with(m * k + panelFloats) { scratch in
+                // The panels start on a cache line: the microkernel's B loads are aligned loads.
+                let aFloats = Plan.rounded(m * k)
+                Scratch.with(aFloats + panelFloats) { scratch in
                     // Layout: aRow [M, K] row-major; panels as FilterPanels.
-                    let aRow = scratch, panelData = scratch + m * k
+                    let aRow = scratch, panelData = scratch + aFloats
                     for p in 0..<batches {
                         let src = xp + p * m * k
                         for i in 0..<m { for q in 0..<k { aRow[i * k + q] = alpha * (transA ? src[q * m + i] : src[i * k + q]) } }

@@ -161,7 +161,7 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
         }
         }
     }
-    if tasks == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: tasks, execute: work) }
+    if tasks == 1 { work(0) } else { Workers.shared.run(tasks, work) }
 }
 
 /// K blocks of a conv's K = taps x Cg for `convNHWC`: whole taps while a tap has
@@ -221,7 +221,7 @@ func threadsWorth(flops: Int, threads: Int) -> Int {
 func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     let tasks = min(max(threads, 1), count)
     if tasks <= 1 { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: tasks) { t in body((count * t / tasks)..<(count * (t + 1) / tasks)) }
+    Workers.shared.run(tasks) { t in body((count * t / tasks)..<(count * (t + 1) / tasks)) }
 }
 
 /// Depthwise conv (one filter per channel) on NHWC, SIMD across channels, 32 at a time.
@@ -439,7 +439,7 @@ func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, c: In
             var ch = 0
             while ch + 8 <= c {
                 let o = UnsafeMutableRawPointer(out + ch)
-                o.storeBytes(of: o.load(as: V8.self) + UnsafeRawPointer(src + ch).loadUnaligned(as: V8.self), as: V8.self)
+                o.storeBytes(of: o.loadUnaligned(as: V8.self) + UnsafeRawPointer(src + ch).loadUnaligned(as: V8.self), as: V8.self)
                 ch += 8
             }
             while ch < c { out[ch] += src[ch]; ch += 1 }

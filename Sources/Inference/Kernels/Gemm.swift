@@ -195,23 +195,29 @@ func storeRow(_ v0: V8, _ v1: V8, _ out: UnsafeMutablePointer<Float>, cols: Int,
 }
 
 /// One output row (a fully connected layer at batch 1): c[16] = a[k] @ b [k][16].
-/// Two independent accumulator pairs hide the FMA latency; the weights stream once.
+/// The weights stream once from memory: four k steps per iteration keep eight
+/// independent loads and FMA chains in flight.
 @inline(__always)
 func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
              epilogue e: Epilogue) {
-    var s0 = V8(), s1 = V8(), t0 = V8(), t1 = V8()
+    var s0 = V8(), s1 = V8(), t0 = V8(), t1 = V8(), u0 = V8(), u1 = V8(), w0 = V8(), w1 = V8()
     var bp = UnsafeRawPointer(b)
     var q = 0
-    while q + 2 <= k {
-        let x0 = V8(repeating: a[q]), x1 = V8(repeating: a[q + 1])
+    while q + 4 <= k {
+        let x0 = V8(repeating: a[q]), x1 = V8(repeating: a[q + 1]), x2 = V8(repeating: a[q + 2]), x3 = V8(repeating: a[q + 3])
         s0 = s0.addingProduct(x0, bp.load(as: V8.self)); s1 = s1.addingProduct(x0, bp.load(fromByteOffset: 32, as: V8.self))
         t0 = t0.addingProduct(x1, bp.load(fromByteOffset: 64, as: V8.self)); t1 = t1.addingProduct(x1, bp.load(fromByteOffset: 96, as: V8.self))
-        bp += 2 * NR * 4
-        q += 2
+        u0 = u0.addingProduct(x2, bp.load(fromByteOffset: 128, as: V8.self)); u1 = u1.addingProduct(x2, bp.load(fromByteOffset: 160, as: V8.self))
+        w0 = w0.addingProduct(x3, bp.load(fromByteOffset: 192, as: V8.self)); w1 = w1.addingProduct(x3, bp.load(fromByteOffset: 224, as: V8.self))
+        bp += 4 * NR * 4
+        q += 4
     }
-    if q < k {
+    while q < k {
         let x0 = V8(repeating: a[q])
         s0 = s0.addingProduct(x0, bp.load(as: V8.self)); s1 = s1.addingProduct(x0, bp.load(fromByteOffset: 32, as: V8.self))
+        bp += NR * 4
+        q += 1
     }
+    s0 += u0; s1 += u1; t0 += w0; t1 += w1
     storeRow(s0 + t0, s1 + t1, c, cols: cols, bias: e.bias, residual: e.residual, lo: e.lo, hi: e.hi)
 }

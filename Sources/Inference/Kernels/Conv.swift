@@ -103,17 +103,26 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                     let b1 = min(pHi, b0 + block)
                     for t in tLo..<tHi {
                         let m0 = t * MR
+                        // Output coordinates of row m0, then stepped along the tile's rows.
+                        var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
                         for r in 0..<MR {
                             // Rows past the end repeat the last row: computed, never stored.
                             let m = min(m0 + r, rows - 1)
                             if pointwise { ptrs[r] = x + m * s.c + g * cg; continue }
-                            let img = m / (s.oh * s.ow), rem = m % (s.oh * s.ow)
-                            let iy0 = (rem / s.ow) * win.stride.h - win.pads.t
-                            let ix0 = (rem % s.ow) * win.stride.w - win.pads.l
+                            if m0 + r >= rows {
+                                if gather { copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k) }
+                                else { for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] } }
+                                continue
+                            }
+                            let iy0 = oy * win.stride.h - win.pads.t
+                            let ix0 = ox * win.stride.w - win.pads.l
+                            let base = x + img * s.h * s.w * s.c + g * cg
+                            ox += 1
+                            if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
                             for ky in 0..<win.kernel.h {
                                 let iy = iy0 + ky * win.dilation.h
                                 let rowInside = iy >= 0 && iy < s.h
-                                let line = x + (img * s.h + iy) * s.w * s.c + g * cg
+                                let line = base + iy * s.w * s.c
                                 if gather {
                                     // One window row of NHWC input is kw*C contiguous floats
                                     // when it lies inside the image (dense channels, no dilation).

@@ -108,16 +108,16 @@ final class Plan: @unchecked Sendable {
         }
         var pending: [Pending] = []
         var channelsLast = Set<String>()
-        var converted: [String: String] = [:]
+        var converted = Set<String>()
         /// The name of `v` in the wanted layout, adding a conversion step if needed.
         func inLayout(_ v: String, nhwc: Bool) -> String {
             if channelsLast.contains(v) == nhwc { return v }
             let key = v + (nhwc ? "#nhwc" : "#nchw")
-            if let c = converted[key] { return c }
+            if converted.contains(key) { return key }
             let shape = shapes[v]!
             shapes[key] = shape
             if nhwc { channelsLast.insert(key) }
-            converted[key] = key
+            converted.insert(key)
             let step = pending.count
             if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) }
             // One channel or one pixel: both layouts are the same memory.

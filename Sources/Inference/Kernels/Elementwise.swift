@@ -74,19 +74,6 @@ func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
     }
 }
 
-/// Mean of each of `planes` runs of `size` values (GlobalAveragePool).
-func meanKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, size: Int) {
-    for p in 0..<planes {
-        let src = x + p * size
-        var acc = V8()
-        var i = 0
-        while i + 8 <= size { acc += UnsafeRawPointer(src + i).loadUnaligned(as: V8.self); i += 8 }
-        var s = acc.sum()
-        while i < size { s += src[i]; i += 1 }
-        y[p] = s / Float(size)
-    }
-}
-
 /// General permutation of a row-major tensor.
 func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y: UnsafeMutablePointer<Float>) {
     let outShape = perm.map { inShape[$0] }

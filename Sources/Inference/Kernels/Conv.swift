@@ -20,6 +20,7 @@ struct ConvShape {
     var win: Window2D
 
     /// A fully connected layer as a 1x1 conv over `rows` one-pixel images: x [rows, K] -> y [rows, units].
+    /// It has no padding, so `convNHWC` never reads its `zeros` row (callers pass the input).
     static func dense(rows: Int, k: Int, units: Int) -> ConvShape {
         ConvShape(batch: rows, h: 1, w: 1, c: k, oh: 1, ow: 1, m: units, win: Window2D(kernel: (1, 1)))
     }

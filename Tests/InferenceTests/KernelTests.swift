@@ -84,6 +84,15 @@ final class KernelTests: XCTestCase {
                 }
             }
         }
+        // Dilated and 7x7 windows: the depthwise row kernel's runtime-sized instance.
+        for (k, dilation, stride, c) in [(3, 2, 1, 16), (7, 1, 1, 24), (3, 3, 2, 8)] {
+            seed += 1
+            let x = Tensor.random([1, c, 19, 23], seed: seed)
+            try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": Tensor.random([c, 1, k, k], seed: seed + 1)],
+                                       inputs: ["x", "w"],
+                                       attributes: ["kernel_shape": .ints([k, k]), "dilations": .ints([dilation, dilation]),
+                                                    "strides": .ints([stride, stride]), "pads": .ints([3, 2, 1, 3]), "group": .int(c)])
+        }
         // Grouped, not depthwise: 2 groups of 3 -> 4 channels each.
         let x = Tensor.random([1, 6, 9, 8], seed: 300)
         let w = Tensor.random([8, 3, 3, 3], seed: 301)

@@ -234,139 +234,164 @@ func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     Workers.shared.run(tasks) { t in body((count * t / tasks)..<(count * (t + 1) / tasks)) }
 }
 
-/// Depthwise conv (one filter per channel) on NHWC, SIMD across channels, 32 at a time.
+/// Depthwise conv (one filter per channel) on NHWC, SIMD across channels.
 /// x [N, H, W, C] -> y [N, OH, OW, C]; weights [kh*kw][C]; epilogue bias [C].
 func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
                    y: UnsafeMutablePointer<Float>, threads: Int) {
-    let win = s.win, c = s.c
-    let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
-    // Output columns whose whole window lies inside the image: interiorLo..<interiorHi,
-    // taken 4 at a time at stride 1 (measured: at stride 2 the one-pixel path, which
-    // walks the input in order, was faster).
-    let interiorLo = win.pads.l
-    let lastStart = s.w - 1 - (win.kernel.w - 1) * win.dilation.w + win.pads.l
-    let interiorHi = lastStart < 0 || win.stride.w != 1 || c % 8 != 0 ? 0 : min(s.ow, lastStart + 1)
-    let useful = threadsWorth(flops: 2 * s.batch * s.oh * s.ow * c * win.kernel.h * win.kernel.w, threads: threads)
-    parallelRanges(s.batch * s.oh, threads: useful) { range in
-        let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
-        let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
-        // Inside taps of one output pixel: (input offset, weight offset).
-        withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: win.kernel.h * win.kernel.w) { tapBuf in
-            let tapList = tapBuf.baseAddress!
-            for row in range {
-                let img = row / s.oh, oy = row % s.oh
-                let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: win.kernel.h, size: s.h)
-                let fullRow = ry.lo == 0 && ry.hi == win.kernel.h
-                var ox = 0
-                while ox < s.ow {
-                    if fullRow && ox >= interiorLo && ox + 4 <= interiorHi {
-                        var e4 = e
-                        e4.residual = e.residual.map { $0 + (row * s.ow + ox) * c }
-                        depthwise4(x + (img * s.h + ry.start) * s.w * c, ox: ox, s, weights: weights, epilogue: e4,
-                                   y: y + (row * s.ow + ox) * c)
-                        ox += 4
-                        continue
+    let win = s.win, c = s.c, kh = win.kernel.h
+    // Output columns whose window lies inside the image columns: interiorLo..<interiorHi.
+    // Each output row's interior runs through `depthwiseRow` (tap rows outside the
+    // image point at a row of zeros); edge columns, and channel counts that are not a
+    // multiple of 8, take the one-pixel path.
+    let interiorLo = min(s.ow, (win.pads.l + win.stride.w - 1) / win.stride.w)
+    let lastStart = s.w - 1 - (win.kernel.w - 1) * win.dilation.w + win.pads.l  // the largest ox * stride inside
+    let interiorHi = c % 8 != 0 || lastStart < 0 ? interiorLo : max(interiorLo, min(s.ow, lastStart / win.stride.w + 1))
+    let useful = threadsWorth(flops: 2 * s.batch * s.oh * s.ow * c * kh * win.kernel.w, threads: threads)
+    // zero: one input row of zeros [W, C], read by tap rows in the vertical padding.
+    Scratch.with(interiorHi > interiorLo ? s.w * c : 1) { zero in
+        if interiorHi > interiorLo { zero.initialize(repeating: 0, count: s.w * c) }
+        let (xAddr, yAddr, zeroAddr) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: zero))
+        parallelRanges(s.batch * s.oh, threads: useful) { range in
+            let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
+            let zero = UnsafePointer<Float>(bitPattern: zeroAddr)!
+            // rows: the input row each tap row reads, [kh]; taps: (input offset, weight offset) of one edge pixel.
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rowBuf in
+            withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: kh * win.kernel.w) { tapBuf in
+                let rows = rowBuf.baseAddress!, tapList = tapBuf.baseAddress!
+                for row in range {
+                    let img = row / s.oh, oy = row % s.oh
+                    let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: kh, size: s.h)
+                    if interiorHi > interiorLo {
+                        for ky in 0..<kh {
+                            let iy = ry.start + ky * win.dilation.h
+                            rows[ky] = iy >= 0 && iy < s.h ? x + (img * s.h + iy) * s.w * c : zero
+                        }
+                        var eRow = e
+                        eRow.residual = e.residual.map { $0 + row * s.ow * c }
+                        depthwiseRow(rows, interiorLo..<interiorHi, win, c: c, weights: weights, epilogue: eRow, y: y + row * s.ow * c)
                     }
-                    defer { ox += 1 }
-                    let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
-                    var n = 0
-                    for ky in ry.lo..<ry.hi {
-                        let iy = ry.start + ky * win.dilation.h
-                        for kx in rx.lo..<rx.hi {
-                            let ix = rx.start + kx * win.dilation.w
-                            tapList[n] = (((img * s.h + iy) * s.w + ix) * c, (ky * win.kernel.w + kx) * c)
-                            n += 1
+                    for ox in Array(0..<interiorLo) + Array(interiorHi..<s.ow) {
+                        let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
+                        var n = 0
+                        for ky in ry.lo..<ry.hi {
+                            let iy = ry.start + ky * win.dilation.h
+                            for kx in rx.lo..<rx.hi {
+                                let ix = rx.start + kx * win.dilation.w
+                                tapList[n] = (((img * s.h + iy) * s.w + ix) * c, (ky * win.kernel.w + kx) * c)
+                                n += 1
+                            }
                         }
-                    }
-                    let outOff = (row * s.ow + ox) * c
-                    let out = y + outOff
-                    var ch = 0
-                    while ch + 32 <= c {
-                        var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
-                        if let bias = e.bias {
-                            let bp = UnsafeRawPointer(bias + ch)
-                            a0 = bp.loadUnaligned(as: V8.self); a1 = bp.loadUnaligned(fromByteOffset: 32, as: V8.self)
-                            a2 = bp.loadUnaligned(fromByteOffset: 64, as: V8.self); a3 = bp.loadUnaligned(fromByteOffset: 96, as: V8.self)
-                        }
-                        for i in 0..<n {
-                            let xp = UnsafeRawPointer(x + tapList[i].0 + ch), wp = UnsafeRawPointer(weights + tapList[i].1 + ch)
-                            a0 = a0.addingProduct(xp.loadUnaligned(as: V8.self), wp.loadUnaligned(as: V8.self))
-                            a1 = a1.addingProduct(xp.loadUnaligned(fromByteOffset: 32, as: V8.self), wp.loadUnaligned(fromByteOffset: 32, as: V8.self))
-                            a2 = a2.addingProduct(xp.loadUnaligned(fromByteOffset: 64, as: V8.self), wp.loadUnaligned(fromByteOffset: 64, as: V8.self))
-                            a3 = a3.addingProduct(xp.loadUnaligned(fromByteOffset: 96, as: V8.self), wp.loadUnaligned(fromByteOffset: 96, as: V8.self))
-                        }
-                        if let res = e.residual {
-                            let rp = UnsafeRawPointer(res + outOff + ch)
-                            a0 += rp.loadUnaligned(as: V8.self); a1 += rp.loadUnaligned(fromByteOffset: 32, as: V8.self)
-                            a2 += rp.loadUnaligned(fromByteOffset: 64, as: V8.self); a3 += rp.loadUnaligned(fromByteOffset: 96, as: V8.self)
-                        }
-                        let op = UnsafeMutableRawPointer(out + ch)
-                        op.storeBytes(of: clamp8(a0, lo, hi), as: V8.self)
-                        op.storeBytes(of: clamp8(a1, lo, hi), toByteOffset: 32, as: V8.self)
-                        op.storeBytes(of: clamp8(a2, lo, hi), toByteOffset: 64, as: V8.self)
-                        op.storeBytes(of: clamp8(a3, lo, hi), toByteOffset: 96, as: V8.self)
-                        ch += 32
-                    }
-                    while ch + 8 <= c {
-                        var a = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
-                        for i in 0..<n {
-                            a = a.addingProduct(UnsafeRawPointer(x + tapList[i].0 + ch).loadUnaligned(as: V8.self),
-                                                UnsafeRawPointer(weights + tapList[i].1 + ch).loadUnaligned(as: V8.self))
-                        }
-                        if let res = e.residual { a += UnsafeRawPointer(res + outOff + ch).loadUnaligned(as: V8.self) }
-                        UnsafeMutableRawPointer(out + ch).storeBytes(of: clamp8(a, lo, hi), as: V8.self)
-                        ch += 8
-                    }
-                    while ch < c {
-                        var a = e.bias?[ch] ?? 0
-                        for i in 0..<n { a += x[tapList[i].0 + ch] * weights[tapList[i].1 + ch] }
-                        if let res = e.residual { a += res[outOff + ch] }
-                        out[ch] = min(max(a, e.lo), e.hi)
-                        ch += 1
+                        depthwisePixel(x, taps: tapList, n, c: c, weights: weights, epilogue: e, out: (row * s.ow + ox) * c, y: y)
                     }
                 }
+            }
             }
         }
     }
 }
 
-/// Four neighbouring output pixels of a stride-1 depthwise conv whose windows lie
-/// inside the image, 8 channels at a time: one weight load feeds four independent
-/// FMA chains (the one-pixel path is bound by its dependent chain over the taps).
-/// xRow: the image row of the windows' first tap row, [W, C]; y: first of the 4
-/// pixels, [4, C]; the epilogue's residual is offset to the same pixel.
+/// One output pixel of a depthwise conv from an explicit tap list (edge pixels, any
+/// channel count): y[out + ch] = bias + sum over taps of x[tap.0 + ch] * w[tap.1 + ch].
 @inline(__always)
-func depthwise4(_ xRow: UnsafePointer<Float>, ox: Int, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
-                y: UnsafeMutablePointer<Float>) {
-    let win = s.win, c = s.c, rowBytes = c * 4
+func depthwisePixel(_ x: UnsafePointer<Float>, taps: UnsafePointer<(Int, Int)>, _ n: Int, c: Int, weights: UnsafePointer<Float>,
+                    epilogue e: Epilogue, out: Int, y: UnsafeMutablePointer<Float>) {
     let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
+    var ch = 0
+    while ch + 8 <= c {
+        var a = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
+        for i in 0..<n {
+            a = a.addingProduct(UnsafeRawPointer(x + taps[i].0 + ch).loadUnaligned(as: V8.self),
+                                UnsafeRawPointer(weights + taps[i].1 + ch).loadUnaligned(as: V8.self))
+        }
+        if let res = e.residual { a += UnsafeRawPointer(res + out + ch).loadUnaligned(as: V8.self) }
+        UnsafeMutableRawPointer(y + out + ch).storeBytes(of: clamp8(a, lo, hi), as: V8.self)
+        ch += 8
+    }
+    while ch < c {
+        var a = e.bias?[ch] ?? 0
+        for i in 0..<n { a += x[taps[i].0 + ch] * weights[taps[i].1 + ch] }
+        if let res = e.residual { a += res[out + ch] }
+        y[out + ch] = min(max(a, e.lo), e.hi)
+        ch += 1
+    }
+}
+
+/// The interior pixels `span` of one depthwise output row (C a multiple of 8).
+/// rows: the input row [W, C] of each tap row; y and the epilogue's residual: the
+/// output row [OW, C]. The common kernels (3x3 and 5x5, stride 1 and 2) are
+/// instantiated with constant sizes: their tap loops unroll and the loads that
+/// neighbouring pixels share are issued once (measured: the runtime-sized loops
+/// spent more instructions on loop control than on FMAs).
+func depthwiseRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, _ win: Window2D, c: Int,
+                  weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+    let padL = win.pads.l
+    switch (win.kernel.h, win.kernel.w, win.stride.w, win.dilation.w) {
+    case (3, 3, 1, 1): depthwiseSpan(rows, span, kh: 3, kw: 3, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (3, 3, 2, 1): depthwiseSpan(rows, span, kh: 3, kw: 3, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (5, 5, 1, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (5, 5, 2, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    default:
+        depthwiseSpan(rows, span, kh: win.kernel.h, kw: win.kernel.w, sx: win.stride.w, dx: win.dilation.w, padL: padL, c: c,
+                      weights: weights, epilogue: e, y: y)
+    }
+}
+
+@inline(__always)
+func depthwiseSpan(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, kh: Int, kw: Int, sx: Int, dx: Int, padL: Int,
+                   c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+    var ox = span.lowerBound
+    while ox + 4 <= span.upperBound {
+        depthwisePixels(4, rows, ox: ox, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+        ox += 4
+    }
+    while ox < span.upperBound {
+        depthwisePixels(1, rows, ox: ox, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+        ox += 1
+    }
+}
+
+/// `n` (1 or 4) neighbouring interior output pixels from ox, 8 channels at a time:
+/// one weight load feeds n independent FMA chains.
+@inline(__always)
+func depthwisePixels(_ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: Int, kh: Int, kw: Int, sx: Int, dx: Int,
+                     padL: Int, c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+    let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
+    let first = (ox * sx - padL) * c, pixelBytes = sx * c * 4, tapBytes = dx * c * 4, rowBytes = c * 4
     var ch = 0
     while ch < c {
         let b = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
         var a0 = b, a1 = b, a2 = b, a3 = b
-        for ky in 0..<win.kernel.h {
-            let line = xRow + ky * win.dilation.h * s.w * c + (ox - win.pads.l) * c + ch
-            let wRow = weights + ky * win.kernel.w * c + ch
-            for kx in 0..<win.kernel.w {
-                let wv = UnsafeRawPointer(wRow + kx * c).loadUnaligned(as: V8.self)
-                let p = UnsafeRawPointer(line + kx * win.dilation.w * c)
-                a0 = a0.addingProduct(p.loadUnaligned(as: V8.self), wv)
-                a1 = a1.addingProduct(p.loadUnaligned(fromByteOffset: rowBytes, as: V8.self), wv)
-                a2 = a2.addingProduct(p.loadUnaligned(fromByteOffset: 2 * rowBytes, as: V8.self), wv)
-                a3 = a3.addingProduct(p.loadUnaligned(fromByteOffset: 3 * rowBytes, as: V8.self), wv)
+        for ky in 0..<kh {
+            let line = UnsafeRawPointer(rows[ky] + first + ch)
+            let wRow = UnsafeRawPointer(weights + ky * kw * c + ch)
+            for kx in 0..<kw {
+                let wv = wRow.loadUnaligned(fromByteOffset: kx * rowBytes, as: V8.self)
+                let t = kx * tapBytes
+                a0 = a0.addingProduct(line.loadUnaligned(fromByteOffset: t, as: V8.self), wv)
+                if n > 1 {
+                    a1 = a1.addingProduct(line.loadUnaligned(fromByteOffset: t + pixelBytes, as: V8.self), wv)
+                    a2 = a2.addingProduct(line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: V8.self), wv)
+                    a3 = a3.addingProduct(line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: V8.self), wv)
+                }
             }
         }
+        let at = ox * c + ch
         if let res = e.residual {
-            a0 += UnsafeRawPointer(res + ch).loadUnaligned(as: V8.self)
-            a1 += UnsafeRawPointer(res + c + ch).loadUnaligned(as: V8.self)
-            a2 += UnsafeRawPointer(res + 2 * c + ch).loadUnaligned(as: V8.self)
-            a3 += UnsafeRawPointer(res + 3 * c + ch).loadUnaligned(as: V8.self)
+            let r = UnsafeRawPointer(res + at)
+            a0 += r.loadUnaligned(as: V8.self)
+            if n > 1 {
+                a1 += r.loadUnaligned(fromByteOffset: rowBytes, as: V8.self)
+                a2 += r.loadUnaligned(fromByteOffset: 2 * rowBytes, as: V8.self)
+                a3 += r.loadUnaligned(fromByteOffset: 3 * rowBytes, as: V8.self)
+            }
         }
-        let out = UnsafeMutableRawPointer(y + ch)
+        let out = UnsafeMutableRawPointer(y + at)
         out.storeBytes(of: clamp8(a0, lo, hi), as: V8.self)
-        out.storeBytes(of: clamp8(a1, lo, hi), toByteOffset: rowBytes, as: V8.self)
-        out.storeBytes(of: clamp8(a2, lo, hi), toByteOffset: 2 * rowBytes, as: V8.self)
-        out.storeBytes(of: clamp8(a3, lo, hi), toByteOffset: 3 * rowBytes, as: V8.self)
+        if n > 1 {
+            out.storeBytes(of: clamp8(a1, lo, hi), toByteOffset: rowBytes, as: V8.self)
+            out.storeBytes(of: clamp8(a2, lo, hi), toByteOffset: 2 * rowBytes, as: V8.self)
+            out.storeBytes(of: clamp8(a3, lo, hi), toByteOffset: 3 * rowBytes, as: V8.self)
+        }
         ch += 8
     }
 }

@@ -40,6 +40,13 @@ public final class Model: @unchecked Sendable {
         try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).flops / 1e9
     }
 
+    /// The steps a run at batch 1 executes, one line each ("Conv name [in] -> [out]",
+    /// "Block expand > depthwise > project ...", layout conversions): shows what the
+    /// plan fused.
+    public func planSteps() throws -> [String] {
+        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).stepNames
+    }
+
     /// Runs the model. Inputs by name; every graph input must be given, with
     /// its declared shape (dynamic dimensions may take any size). `threads`
     /// overrides the model's thread count for this call.

@@ -239,7 +239,38 @@ final class Plan: @unchecked Sendable {
         inputSlots = zip(g.inputs, inputShapes).map { (offsets[storageOf[$0.name]!], $1.reduce(1, *)) }
         var flopCount = 0.0
         var built: [Step] = []
-        for p in pending {
+        // Inverted residual blocks: pending steps i, i+1, i+2 = 1x1 expand -> depthwise ->
+        // 1x1 project (+ residual), each intermediate read only by the next.
+        func blockAt(_ i: Int) -> InvertedResidualNodes? {
+            guard Plan.fuseBlocks, i + 2 < pending.count else { return nil }
+            let ps = pending[i...(i + 2)]
+            guard ps.allSatisfy({ $0.node >= 0 && !$0.alias && g.nodes[$0.node].opType == "Conv" }),
+                  ps[i + 1].inputs[0] == ps[i].output, ps[i + 2].inputs[0] == ps[i + 1].output,
+                  uses[ps[i].output] == 1, uses[ps[i + 1].output] == 1,
+                  fused[ps[i].node]?.residual == nil, fused[ps[i + 1].node]?.residual == nil else { return nil }
+            return InvertedResidualNodes(nodes: ps.map { g.nodes[$0.node] }, prepared: ps.map { prepared[$0.node] },
+                                         shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shape],
+                                         fused: ps.map { p in fused[p.node].map { ($0.lo, $0.hi) } ?? (-.infinity, .infinity) })
+        }
+        var index = 0
+        while index < pending.count {
+            let p = pending[index]
+            index += 1
+            if let nodes = blockAt(index - 1), let block = try nodes.build() {
+                let project = pending[index + 1]
+                let x = location(p.inputs[0]), y = location(project.output)
+                let residual = fused[project.node]?.residual != nil ? location(project.inputs.last!) : nil
+                built.append { arena in
+                    var b = block.block
+                    b.projectEpilogue.residual = residual.map { UnsafePointer($0.pointer(arena)) }
+                    invertedResidualNHWC(x.pointer(arena), b, y: y.pointer(arena), threads: threads)
+                }
+                stepNames.append("Block \(nodes.nodes.map(\.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shape)")
+                stepFlops.append(block.flops)
+                flopCount += block.flops
+                index += 2
+                continue
+            }
             if let toNHWC = p.convertToNHWC {
                 let src = location(p.inputs[0]), dst = location(p.output), sh = p.shape
                 let (batch, c, pixels) = (sh[0], sh[1], sh.dropFirst(2).reduce(1, *))
@@ -279,6 +310,9 @@ final class Plan: @unchecked Sendable {
     func outputsFollowBatch(_ batch: Int) -> Bool {
         outputSlots.allSatisfy { $0.shape.first == batch }
     }
+
+    /// VIDLABEL_BLOCKS=0 runs inverted residual blocks as three ops (for measuring the fusion).
+    static let fuseBlocks = ProcessInfo.processInfo.environment["VIDLABEL_BLOCKS"] != "0"
 
     /// VIDLABEL_PROFILE=1 prints each step's time to stderr.
     static let profiling = ProcessInfo.processInfo.environment["VIDLABEL_PROFILE"] == "1"

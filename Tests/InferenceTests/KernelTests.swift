@@ -190,4 +190,47 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// 1x1 expand -> depthwise -> 1x1 project (+ residual), run as one banded block
+    /// by the plan, equals the three convs evaluated by the reference one by one.
+    func testInvertedResidualBlockMatchesReference() throws {
+        // (C, E, M, kernel, stride, pads, H, W): residual when M == C at stride 1; channel
+        // counts off the 8-lane grid; asymmetric pads; all run in several bands. The plan
+        // fuses only blocks whose expanded tensor passes 1 MB: the last case stays three convs.
+        let cases: [(Int, Int, Int, Int, Int, [Int], Int, Int)] = [
+            (8, 48, 8, 3, 1, [1, 1, 1, 1], 75, 75), (5, 45, 7, 5, 2, [2, 2, 2, 2], 80, 79),
+            (16, 96, 24, 3, 2, [0, 0, 1, 1], 60, 60), (24, 96, 24, 3, 1, [1, 1, 1, 1], 90, 40),
+            (16, 40, 16, 5, 1, [2, 2, 2, 2], 7, 7),
+        ]
+        var seed: UInt64 = 900
+        for (c, e, m, k, stride, pads, h, w) in cases {
+            seed += 10
+            let consts: [String: Tensor] = [
+                "we": Tensor.random([e, c, 1, 1], seed: seed, range: -0.3...0.3), "be": Tensor.random([e], seed: seed + 1),
+                "wd": Tensor.random([e, 1, k, k], seed: seed + 2, range: -0.3...0.3), "bd": Tensor.random([e], seed: seed + 3),
+                "wp": Tensor.random([m, e, 1, 1], seed: seed + 4, range: -0.3...0.3), "bp": Tensor.random([m], seed: seed + 5),
+                "lo": Tensor(shape: [], data: [0]), "hi": Tensor(shape: [], data: [6]),
+            ]
+            let residual = m == c && stride == 1
+            var nodes = [
+                Node(opType: "Conv", name: "expand", inputs: ["x", "we", "be"], outputs: ["e"], attributes: ["kernel_shape": .ints([1, 1])]),
+                Node(opType: "Clip", name: "expand_act", inputs: ["e", "lo", "hi"], outputs: ["ea"]),
+                Node(opType: "Conv", name: "dw", inputs: ["ea", "wd", "bd"], outputs: ["d"],
+                     attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]), "pads": .ints(pads), "group": .int(e)]),
+                Node(opType: "Clip", name: "dw_act", inputs: ["d", "lo", "hi"], outputs: ["da"]),
+                Node(opType: "Conv", name: "project", inputs: ["da", "wp", "bp"], outputs: [residual ? "p" : "y"], attributes: ["kernel_shape": .ints([1, 1])]),
+            ]
+            if residual { nodes.append(Node(opType: "Add", name: "add", inputs: ["p", "x"], outputs: ["y"])) }
+            let graph = Graph(nodes: nodes, constants: consts, inputs: [ValueInfo(name: "x", shape: [nil, c, h, w])], outputs: ["y"], opset: 13)
+            let fusedSteps = try Model(graph: graph).planSteps().filter { $0.hasPrefix("Block expand > dw > project") }
+            XCTAssertEqual(fusedSteps.count, h > 7 ? 1 : 0, "\(c)->\(e)->\(m) \(h)x\(w): fused as one block")
+            for (batch, threads) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
+                let x = Tensor.random([batch, c, h, w], seed: seed + 6)
+                var values = consts.merging(["x": x]) { a, _ in a }
+                for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
+                let fast = try Model(graph: graph, threads: threads).run(["x": x])["y"]!
+                XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4, "\(c)->\(e)->\(m) k\(k) s\(stride) \(h)x\(w), batch \(batch), \(threads) threads")
+            }
+        }
+    }
 }

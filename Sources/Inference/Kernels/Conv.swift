@@ -94,6 +94,7 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
         // Row pointers of one tile, tap-major: [taps][6]; or, when rows are gathered
         // (few input channels: per-tap loops would be a handful of FMAs each), the
         // tile's rows copied contiguous: [6][taps*cg].
+        let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi), noBias = zeroBias
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         Scratch.with(gather ? MR * k : 0) { rowsBuf in
             let ptrs = buf.baseAddress!, gathered = buf.baseAddress! + taps * MR
@@ -104,12 +105,12 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                     let b1 = min(pHi, b0 + block)
                     for t in tLo..<tHi {
                         let m0 = t * MR
+                        // Rows past the end repeat the last row: computed, never stored.
+                        if pointwise { for r in 0..<MR { ptrs[r] = x + min(m0 + r, rows - 1) * s.c + g * cg } }
                         // Output coordinates of row m0, then stepped along the tile's rows.
-                        var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
-                        for r in 0..<MR {
-                            // Rows past the end repeat the last row: computed, never stored.
-                            let m = min(m0 + r, rows - 1)
-                            if pointwise { ptrs[r] = x + m * s.c + g * cg; continue }
+                        var img = pointwise ? 0 : m0 / (s.oh * s.ow), oy = pointwise ? 0 : (m0 % (s.oh * s.ow)) / s.ow
+                        var ox = pointwise ? 0 : m0 % s.ow
+                        for r in 0..<MR where !pointwise {
                             if m0 + r >= rows {
                                 if gather { copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k) }
                                 else { for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] } }
@@ -147,7 +148,17 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                             }
                         }
                         let tileRows = min(MR, rows - m0)
-                        for p in b0..<b1 {
+                        if pointwise && tileRows == MR {
+                            // Whole tiles of a 1x1 conv: rows at stride C, the lean microkernel
+                            // for whole 16-column panels.
+                            for p in b0..<b1 where f.mg - p * NR >= NR {
+                                let col = g * f.mg + p * NR
+                                pointwiseTile(ptrs[0], lda: s.c, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
+                                              bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
+                                              lo: lo, hi: hi)
+                            }
+                        }
+                        for p in b0..<b1 where !(pointwise && tileRows == MR && f.mg - p * NR >= NR) {
                             let col = g * f.mg + p * NR
                             let off = m0 * s.m + col
                             var te = e
@@ -239,68 +250,77 @@ func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
 func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
                    y: UnsafeMutablePointer<Float>, threads: Int) {
     let win = s.win, c = s.c, kh = win.kernel.h
-    // Output columns whose window lies inside the image columns: interiorLo..<interiorHi.
-    // Each output row's interior runs through `depthwiseRow` (tap rows outside the
-    // image point at a row of zeros); edge columns, and channel counts that are not a
-    // multiple of 8, take the one-pixel path.
-    let interiorLo = min(s.ow, (win.pads.l + win.stride.w - 1) / win.stride.w)
-    let lastStart = s.w - 1 - (win.kernel.w - 1) * win.dilation.w + win.pads.l  // the largest ox * stride inside
-    let interiorHi = c % 8 != 0 || lastStart < 0 ? interiorLo : max(interiorLo, min(s.ow, lastStart / win.stride.w + 1))
     let useful = threadsWorth(flops: 2 * s.batch * s.oh * s.ow * c * kh * win.kernel.w, threads: threads)
     // zero: one input row of zeros [W, C], read by tap rows in the vertical padding.
-    Scratch.with(interiorHi > interiorLo ? s.w * c : 1) { zero in
-        if interiorHi > interiorLo { zero.initialize(repeating: 0, count: s.w * c) }
+    Scratch.with(s.w * c) { zero in
+        zero.initialize(repeating: 0, count: s.w * c)
         let (xAddr, yAddr, zeroAddr) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: zero))
         parallelRanges(s.batch * s.oh, threads: useful) { range in
             let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
             let zero = UnsafePointer<Float>(bitPattern: zeroAddr)!
-            // rows: the input row each tap row reads, [kh]; taps: (input offset, weight offset) of one edge pixel.
+            // rows: the input row [W, C] each tap row reads.
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rowBuf in
-            withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: kh * win.kernel.w) { tapBuf in
-                let rows = rowBuf.baseAddress!, tapList = tapBuf.baseAddress!
+                let rows = rowBuf.baseAddress!
                 for row in range {
                     let img = row / s.oh, oy = row % s.oh
-                    let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: kh, size: s.h)
-                    if interiorHi > interiorLo {
-                        for ky in 0..<kh {
-                            let iy = ry.start + ky * win.dilation.h
-                            rows[ky] = iy >= 0 && iy < s.h ? x + (img * s.h + iy) * s.w * c : zero
-                        }
-                        var eRow = e
-                        eRow.residual = e.residual.map { $0 + row * s.ow * c }
-                        depthwiseRow(rows, interiorLo..<interiorHi, win, c: c, weights: weights, epilogue: eRow, y: y + row * s.ow * c)
+                    for ky in 0..<kh {
+                        let iy = oy * win.stride.h - win.pads.t + ky * win.dilation.h
+                        rows[ky] = iy >= 0 && iy < s.h ? x + (img * s.h + iy) * s.w * c : zero
                     }
-                    for ox in Array(0..<interiorLo) + Array(interiorHi..<s.ow) {
-                        let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
-                        var n = 0
-                        for ky in ry.lo..<ry.hi {
-                            let iy = ry.start + ky * win.dilation.h
-                            for kx in rx.lo..<rx.hi {
-                                let ix = rx.start + kx * win.dilation.w
-                                tapList[n] = (((img * s.h + iy) * s.w + ix) * c, (ky * win.kernel.w + kx) * c)
-                                n += 1
-                            }
-                        }
-                        depthwisePixel(x, taps: tapList, n, c: c, weights: weights, epilogue: e, out: (row * s.ow + ox) * c, y: y)
-                    }
+                    var eRow = e
+                    eRow.residual = e.residual.map { $0 + row * s.ow * c }
+                    depthwiseOutputRow(rows, s, weights: weights, epilogue: eRow, y: y + row * s.ow * c)
                 }
-            }
             }
         }
     }
 }
 
+/// One output row of a depthwise conv. rows: the input row [W, C] of each of the
+/// kh tap rows (a row of zeros where the window leaves the image vertically);
+/// y and the epilogue's residual: the output row [OW, C]. Only the shape's
+/// width, channels and window are used.
+@inline(never)
+func depthwiseOutputRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ s: ConvShape, weights: UnsafePointer<Float>,
+                        epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+    let win = s.win, c = s.c
+    // Output columns whose window lies inside the image columns: interiorLo..<interiorHi,
+    // through `depthwiseRow`; edge columns, and channel counts that are not a multiple
+    // of 8, take the one-pixel path.
+    let interiorLo = min(s.ow, (win.pads.l + win.stride.w - 1) / win.stride.w)
+    let lastStart = s.w - 1 - (win.kernel.w - 1) * win.dilation.w + win.pads.l  // the largest ox * stride inside
+    let interiorHi = c % 8 != 0 || lastStart < 0 ? interiorLo : max(interiorLo, min(s.ow, lastStart / win.stride.w + 1))
+    if interiorHi > interiorLo {
+        depthwiseRow(rows, interiorLo..<interiorHi, win, c: c, weights: weights, epilogue: e, y: y)
+    }
+    // taps of one edge pixel: (input pointer, weight offset).
+    withUnsafeTemporaryAllocation(of: (UnsafePointer<Float>, Int).self, capacity: win.kernel.h * win.kernel.w) { tapBuf in
+        let taps = tapBuf.baseAddress!
+        for ox in 0..<s.ow where ox < interiorLo || ox >= interiorHi {
+            let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
+            var n = 0
+            for ky in 0..<win.kernel.h {
+                for kx in rx.lo..<rx.hi {
+                    taps[n] = (rows[ky] + (rx.start + kx * win.dilation.w) * c, (ky * win.kernel.w + kx) * c)
+                    n += 1
+                }
+            }
+            depthwisePixel(taps, n, c: c, weights: weights, epilogue: e, out: ox * c, y: y)
+        }
+    }
+}
+
 /// One output pixel of a depthwise conv from an explicit tap list (edge pixels, any
-/// channel count): y[out + ch] = bias + sum over taps of x[tap.0 + ch] * w[tap.1 + ch].
+/// channel count): y[out + ch] = bias + sum over taps of tap.0[ch] * w[tap.1 + ch].
 @inline(__always)
-func depthwisePixel(_ x: UnsafePointer<Float>, taps: UnsafePointer<(Int, Int)>, _ n: Int, c: Int, weights: UnsafePointer<Float>,
+func depthwisePixel(_ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int, c: Int, weights: UnsafePointer<Float>,
                     epilogue e: Epilogue, out: Int, y: UnsafeMutablePointer<Float>) {
     let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
     var ch = 0
     while ch + 8 <= c {
         var a = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
         for i in 0..<n {
-            a = a.addingProduct(UnsafeRawPointer(x + taps[i].0 + ch).loadUnaligned(as: V8.self),
+            a = a.addingProduct(UnsafeRawPointer(taps[i].0 + ch).loadUnaligned(as: V8.self),
                                 UnsafeRawPointer(weights + taps[i].1 + ch).loadUnaligned(as: V8.self))
         }
         if let res = e.residual { a += UnsafeRawPointer(res + out + ch).loadUnaligned(as: V8.self) }
@@ -309,7 +329,7 @@ func depthwisePixel(_ x: UnsafePointer<Float>, taps: UnsafePointer<(Int, Int)>, 
     }
     while ch < c {
         var a = e.bias?[ch] ?? 0
-        for i in 0..<n { a += x[taps[i].0 + ch] * weights[taps[i].1 + ch] }
+        for i in 0..<n { a += taps[i].0[ch] * weights[taps[i].1 + ch] }
         if let res = e.residual { a += res[out + ch] }
         y[out + ch] = min(max(a, e.lo), e.hi)
         ch += 1

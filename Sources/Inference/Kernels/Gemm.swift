@@ -7,6 +7,13 @@ let KC = 256
 
 typealias V8 = SIMD8<Float>
 
+/// 16 zeros: the bias of a tile whose layer has none.
+let zeroBias: UnsafePointer<Float> = {
+    let p = allocateFloats(NR)
+    p.initialize(repeating: 0, count: NR)
+    return UnsafePointer(p)
+}()
+
 /// What a kernel does to each output value before storing it:
 /// y = clamp(acc + bias[column] + residual[same index], lo, hi).
 struct Epilogue {
@@ -139,6 +146,46 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     }
     emit(0, c00, c01); emit(1, c10, c11); emit(2, c20, c21)
     emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
+}
+
+/// The full-tile microkernel for rows stored at a fixed stride (1x1 convs, plain
+/// GEMMs): C[6, 16] = clamp(bias + A[6, k] @ B[k, 16] (+ residual), lo, hi).
+/// a: row 0 of A, rows `lda` floats apart; b: [k][16]; c: rows `ldc` apart;
+/// bias: 16 floats; residual: like c. Accumulators start from the bias, and no
+/// edge handling exists here: at small K (expand layers, K = 16..32) the general
+/// tile's row-pointer table and edge branches cost as much as its FMAs.
+@_transparent
+func pointwiseTile(_ a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                   bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, lo: V8, hi: V8) {
+    let bias0 = UnsafeRawPointer(bias).loadUnaligned(as: V8.self), bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 32, as: V8.self)
+    var c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1
+    var c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+    var bp = UnsafeRawPointer(b)
+    for q in 0..<k {
+        let b0 = bp.load(as: V8.self), b1 = bp.load(fromByteOffset: 32, as: V8.self)
+        var av = V8(repeating: a0[q]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+        av = V8(repeating: a1[q]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+        av = V8(repeating: a2[q]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+        av = V8(repeating: a3[q]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+        av = V8(repeating: a4[q]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+        av = V8(repeating: a5[q]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+        bp += NR * 4
+    }
+    if let residual {
+        @inline(__always) func add(_ r: Int, _ v0: inout V8, _ v1: inout V8) {
+            let p = UnsafeRawPointer(residual + r * ldc)
+            v0 += p.loadUnaligned(as: V8.self); v1 += p.loadUnaligned(fromByteOffset: 32, as: V8.self)
+        }
+        add(0, &c00, &c01); add(1, &c10, &c11); add(2, &c20, &c21)
+        add(3, &c30, &c31); add(4, &c40, &c41); add(5, &c50, &c51)
+    }
+    @inline(__always) func put(_ r: Int, _ v0: V8, _ v1: V8) {
+        let p = UnsafeMutableRawPointer(c + r * ldc)
+        p.storeBytes(of: clamp8(v0, lo, hi), as: V8.self); p.storeBytes(of: clamp8(v1, lo, hi), toByteOffset: 32, as: V8.self)
+    }
+    put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
+    put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
 }
 
 /// Reads one row of up to 16 columns (zeros past `cols`).

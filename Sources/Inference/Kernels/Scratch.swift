@@ -11,7 +11,11 @@ enum Scratch {
     static func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         lock.lock()
         var buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)
-        if let i = pool.firstIndex(where: { $0.capacity >= count }) {
+        // Best fit: a small request taking a big buffer would make the next big
+        // request allocate (and page-fault) a fresh one.
+        var best: Int? = nil
+        for i in pool.indices where pool[i].capacity >= count && (best.map { pool[i].capacity < pool[$0].capacity } ?? true) { best = i }
+        if let i = best {
             buffer = pool.remove(at: i)
         } else {
             buffer = (allocateFloats(max(count, 1)), count)

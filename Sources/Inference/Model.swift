@@ -138,7 +138,7 @@ final class PreparedWeights {
     /// Layout: [M] output channels / units (beta folded in); nil: no bias.
     let bias: UnsafeMutablePointer<Float>?
     let weightShape: [Int]
-    /// Layout: [Cg] zeros, the row that padding taps of a conv read. nil: not a conv.
+    /// Layout: [kw * Cg] zeros, the row that padding taps of a conv read. nil: not a conv.
     let zeros: UnsafeMutablePointer<Float>?
 
     init?(node: Node, constants: [String: Tensor]) throws {
@@ -162,7 +162,8 @@ final class PreparedWeights {
                 guard b.count == m else { throw InferenceError("node '\(node.name)': bias has \(b.count) values for \(m) filters") }
                 bias = copy(b.data)
             } else { bias = nil }
-            zeros = copy([Float](repeating: 0, count: cg))
+            // A whole window row of zeros: convNHWC reads padding rows of few-channel convs as one tap.
+            zeros = copy([Float](repeating: 0, count: cg * w.shape[3]))
             if group == m && cg == 1 {
                 // [C][taps] -> [taps][C]
                 kind = .depthwise(copy((0..<(taps * m)).map { i in w.data[(i % m) * taps + i / m] }))

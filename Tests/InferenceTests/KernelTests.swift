@@ -55,6 +55,23 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Few-channel stems on images wide enough that whole 6-pixel tiles read their
+    /// window rows in place (one tap per kernel row), beside gathered edge tiles.
+    func testStemConvReadsWindowRows() throws {
+        var seed: UInt64 = 150
+        for (cin, cout, k, stride, pads) in [(3, 64, 7, 2, [3, 3, 3, 3]), (3, 32, 3, 2, [0, 0, 1, 1]), (4, 20, 5, 1, [2, 1, 2, 3])] {
+            seed += 3
+            let x = Tensor.random([2, cin, 31, 45], seed: seed)
+            let w = Tensor.random([cout, cin, k, k], seed: seed + 1)
+            let b = Tensor.random([cout], seed: seed + 2)
+            for threads in [1, 2] {
+                try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w, "b": b], inputs: ["x", "w", "b"],
+                                           attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]), "pads": .ints(pads)],
+                                           threads: threads)
+            }
+        }
+    }
+
     func testConvLargeChannelsCrossesKBlock() throws {
         let x = Tensor.random([1, 64, 9, 10], seed: 11)
         let w = Tensor.random([19, 64, 3, 3], seed: 12)

@@ -28,7 +28,7 @@ struct ConvShape {
 
 /// NHWC convolution (any kernel, stride, dilation, pads, groups) as an indirect GEMM:
 /// y [N*OH*OW, M] = rows of x gathered per tap [N*OH*OW, taps*Cg] @ filters [taps*Cg, M] per group.
-/// `zeros` holds at least Cg zeros (the row padding taps point at).
+/// `zeros` holds at least Cg zeros (the row padding taps point at), kw*Cg for ungrouped convs.
 func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels, epilogue e: Epilogue,
               zeros: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, threads: Int) {
     let rows = s.batch * s.oh * s.ow
@@ -44,6 +44,8 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
     let pointwise = taps == 1 && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
     let k = taps * cg
     let gather = taps > 1 && cg < 16
+    // `zeros` holds kw*Cg zeros for ungrouped convs (PreparedWeights): a whole window row of padding.
+    let rowTaps = gather && f.groups == 1 && win.dilation.w == 1
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
     // Big K (deep 3x3 and 1x1 layers): K in blocks of at most KC, so one filter
     // micro-panel (KC x 16) stays in L1 while all the task's row tiles pass it;
@@ -96,7 +98,9 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
         // tile's rows copied contiguous: [6][taps*cg].
         let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi), noBias = zeroBias
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
-        Scratch.with(gather ? MR * k : 0) { rowsBuf in
+        // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
+        let segmentVectors = (win.kernel.w * cg + 7) / 8
+        Scratch.with(gather ? MR * k + 8 : 0) { rowsBuf in
             let ptrs = buf.baseAddress!, gathered = buf.baseAddress! + taps * MR
             for r in 0..<MR { gathered[r] = UnsafePointer(rowsBuf + r * k) }
             for g in 0..<f.groups {
@@ -107,10 +111,33 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                         let m0 = t * MR
                         // Rows past the end repeat the last row: computed, never stored.
                         if pointwise { for r in 0..<MR { ptrs[r] = x + min(m0 + r, rows - 1) * s.c + g * cg } }
+                        // Row taps: when every row's window lies inside the image columns, each
+                        // window row is kw*C contiguous floats, read in place as one tap of kw*C
+                        // channels (the packed K order, tap-major then channel, is the same).
+                        var byRows = rowTaps
+                        if rowTaps {
+                            var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
+                            for r in 0..<MR {
+                                if m0 + r >= rows {
+                                    for ky in 0..<win.kernel.h { ptrs[ky * MR + r] = ptrs[ky * MR + r - 1] }
+                                    continue
+                                }
+                                let ix0 = ox * win.stride.w - win.pads.l
+                                guard ix0 >= 0 && ix0 + win.kernel.w <= s.w else { byRows = false; break }
+                                let iy0 = oy * win.stride.h - win.pads.t
+                                let base = x + (img * s.h * s.w + ix0) * s.c
+                                for ky in 0..<win.kernel.h {
+                                    let iy = iy0 + ky * win.dilation.h
+                                    ptrs[ky * MR + r] = iy >= 0 && iy < s.h ? base + iy * s.w * s.c : zeros
+                                }
+                                ox += 1
+                                if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+                            }
+                        }
                         // Output coordinates of row m0, then stepped along the tile's rows.
-                        var img = pointwise ? 0 : m0 / (s.oh * s.ow), oy = pointwise ? 0 : (m0 % (s.oh * s.ow)) / s.ow
-                        var ox = pointwise ? 0 : m0 % s.ow
-                        for r in 0..<MR where !pointwise {
+                        var img = pointwise || byRows ? 0 : m0 / (s.oh * s.ow), oy = pointwise || byRows ? 0 : (m0 % (s.oh * s.ow)) / s.ow
+                        var ox = pointwise || byRows ? 0 : m0 % s.ow
+                        for r in 0..<MR where !pointwise && !byRows {
                             if m0 + r >= rows {
                                 if gather { copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k) }
                                 else { for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] } }
@@ -130,7 +157,14 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                                     // when it lies inside the image (dense channels, no dilation).
                                     let dst = rowsBuf + r * k + ky * win.kernel.w * cg
                                     if rowInside && cg == s.c && win.dilation.w == 1 && ix0 >= 0 && ix0 + win.kernel.w <= s.w {
-                                        copyFloats(line + ix0 * s.c, dst, win.kernel.w * cg)
+                                        // Whole vectors when the image row has them: the few floats
+                                        // past the window land where the next segment (or row) is
+                                        // written next, or in the buffer's slack.
+                                        if (ix0 * s.c + segmentVectors * 8) <= s.w * s.c {
+                                            copyVectors(line + ix0 * s.c, dst, segmentVectors)
+                                        } else {
+                                            copyFloats(line + ix0 * s.c, dst, win.kernel.w * cg)
+                                        }
                                         continue
                                     }
                                     for kx in 0..<win.kernel.w {
@@ -148,17 +182,20 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                             }
                         }
                         let tileRows = min(MR, rows - m0)
-                        if pointwise && tileRows == MR {
-                            // Whole tiles of a 1x1 conv: rows at stride C, the lean microkernel
-                            // for whole 16-column panels.
+                        // Whole tiles whose rows sit at a fixed stride (1x1 convs: the input's
+                        // rows; gathered rows: the tile buffer) take the lean microkernel for
+                        // whole 16-column panels.
+                        let strided = (pointwise || (gather && !byRows)) && tileRows == MR
+                        if strided {
+                            let (a, lda) = pointwise ? (ptrs[0], s.c) : (UnsafePointer(rowsBuf), k)
                             for p in b0..<b1 where f.mg - p * NR >= NR {
                                 let col = g * f.mg + p * NR
-                                pointwiseTile(ptrs[0], lda: s.c, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
+                                pointwiseTile(a, lda: lda, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
                                               bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
                                               lo: lo, hi: hi)
                             }
                         }
-                        for p in b0..<b1 where !(pointwise && tileRows == MR && f.mg - p * NR >= NR) {
+                        for p in b0..<b1 where !(strided && f.mg - p * NR >= NR) {
                             let col = g * f.mg + p * NR
                             let off = m0 * s.m + col
                             var te = e
@@ -167,6 +204,9 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                             let cols = min(NR, f.mg - p * NR)
                             if tileRows == 1 && taps == 1 {
                                 rowTile(ptrs[0], k: k, b: f.panel(group: g, p), c: y + off, cols: cols, epilogue: te)
+                            } else if byRows {
+                                convTile(ptrs, taps: win.kernel.h, cin: win.kernel.w * cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
+                                         rows: tileRows, cols: cols, epilogue: te)
                             } else if gather {
                                 convTile(gathered, taps: 1, cin: k, b: f.panel(group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
@@ -218,6 +258,14 @@ func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
         i += 8
     }
     while i < n { dst[i] = src[i]; i += 1 }
+}
+
+/// Copies `vectors` x 8 floats (a rounded-up run: the caller owns the overshoot).
+@inline(__always)
+func copyVectors(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ vectors: Int) {
+    for i in 0..<vectors {
+        UnsafeMutableRawPointer(dst + 8 * i).storeBytes(of: UnsafeRawPointer(src + 8 * i).loadUnaligned(as: V8.self), as: V8.self)
+    }
 }
 
 /// The input positions a window covers for one output coordinate: taps lo..<hi are

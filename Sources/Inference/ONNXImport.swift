@@ -111,7 +111,23 @@ public enum ONNXImporter {
         let values: [Float]
         switch t.dataType {
         case 1: // FLOAT
-            values = t.rawData.isEmpty ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: $0) }
+            if t.rawData.isEmpty {
+                values = t.floatData
+            } else {
+                // Straight into the array: weights are most of a model file, and each
+                // intermediate array is another fresh, page-faulted copy of them.
+                guard t.rawData.count == count * 4 else {
+                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
+                }
+                var floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    _ = t.rawData.copyBytes(to: buffer)
+                    initialized = count
+                }
+                #if _endian(big)
+                floats = floats.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+                #endif
+                values = floats
+            }
         case 7: // INT64
             values = t.rawData.isEmpty ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float($0) }
         case 6: // INT32

@@ -55,38 +55,42 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
         let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
-        if !chunks.isEmpty {
-            let maxTaps = chunks.map { $0.taps.count }.max()!
-            let perTile = maxTaps * MR
-            // Row pointers of the task's tiles for one K block: [tile][tap in block][6].
-            // From the scratch pool: the table outgrows the stack on big maps and a
-            // heap allocation per op per frame is what steady state should not do.
-            Scratch.with((tHi - tLo) * perTile * 2) { floats in
-                UnsafeMutableRawPointer(floats).withMemoryRebound(to: UnsafePointer<Float>.self, capacity: (tHi - tLo) * perTile) { table in
+        if !pointwise && !gather {
+            // Indirect GEMM over chunks of row tiles: the chunk's row pointers (all taps)
+            // are computed once, then each filter panel (or K block of it) stays in L1
+            // while the chunk's tiles pass it, and the chunk's input rows stay in L2
+            // across panels. K blocks accumulate in y, which the chunk keeps in cache.
+            let blocks = chunks.isEmpty ? [(taps: 0..<taps, channels: 0..<cg)] : chunks
+            let chunkTiles = 16, perTile = taps * MR
+            // Row pointers of a chunk's tiles: [tile][tap][6]. From the scratch pool: the
+            // table outgrows the stack for big windows, and steady state allocates nothing.
+            Scratch.with(chunkTiles * perTile * 2) { floats in
+                UnsafeMutableRawPointer(floats).withMemoryRebound(to: UnsafePointer<Float>.self, capacity: chunkTiles * perTile) { table in
                     for g in 0..<f.groups {
-                        for (ci, blk) in chunks.enumerated() {
-                            for t in tLo..<tHi {
-                                let dst = table + (t - tLo) * perTile
-                                for r in 0..<MR {
-                                    let m = min(t * MR + r, rows - 1)
-                                    for (j, tap) in blk.taps.enumerated() { dst[j * MR + r] = rowPointer(x, s, m: m, tap: tap, channel0: g * cg, zeros: zeros) }
+                        var c0 = tLo
+                        while c0 < tHi {
+                            let c1 = min(tHi, c0 + chunkTiles)
+                            for t in c0..<c1 {
+                                tilePointers(x, s, tile: t, rows: rows, channel0: g * cg, zeros: zeros, into: table + (t - c0) * perTile)
+                            }
+                            for (bi, blk) in blocks.enumerated() {
+                                let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
+                                for p in pLo..<pHi {
+                                    let col = g * f.mg + p * NR
+                                    var te = e
+                                    te.bias = e.bias.map { $0 + col }
+                                    let panel = f.panel(group: g, p) + bOffset
+                                    for t in c0..<c1 {
+                                        let off = t * MR * s.m + col
+                                        te.residual = e.residual.map { $0 + off }
+                                        convTile(table + (t - c0) * perTile + blk.taps.lowerBound * MR, taps: blk.taps.count,
+                                                 cin: blk.channels.count, b: panel, c: y + off, ldc: s.m, rows: min(MR, rows - t * MR),
+                                                 cols: min(NR, f.mg - p * NR), epilogue: te, aOffset: blk.channels.lowerBound,
+                                                 accumulate: bi > 0, final: bi == blocks.count - 1)
+                                    }
                                 }
                             }
-                            let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
-                            for p in pLo..<pHi {
-                                let col = g * f.mg + p * NR
-                                var te = e
-                                te.bias = e.bias.map { $0 + col }
-                                let panel = f.panel(group: g, p) + bOffset
-                                for t in tLo..<tHi {
-                                    let off = t * MR * s.m + col
-                                    te.residual = e.residual.map { $0 + off }
-                                    convTile(table + (t - tLo) * perTile, taps: blk.taps.count, cin: blk.channels.count, b: panel,
-                                             c: y + off, ldc: s.m, rows: min(MR, rows - t * MR), cols: min(NR, f.mg - p * NR),
-                                             epilogue: te, aOffset: blk.channels.lowerBound, accumulate: ci > 0,
-                                             final: ci == chunks.count - 1)
-                                }
-                            }
+                            c0 = c1
                         }
                     }
                 }
@@ -137,10 +141,9 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                         // Output coordinates of row m0, then stepped along the tile's rows.
                         var img = pointwise || byRows ? 0 : m0 / (s.oh * s.ow), oy = pointwise || byRows ? 0 : (m0 % (s.oh * s.ow)) / s.ow
                         var ox = pointwise || byRows ? 0 : m0 % s.ow
-                        for r in 0..<MR where !pointwise && !byRows {
+                        for r in 0..<MR where gather && !byRows {
                             if m0 + r >= rows {
-                                if gather { copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k) }
-                                else { for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] } }
+                                copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k)
                                 continue
                             }
                             let iy0 = oy * win.stride.h - win.pads.t
@@ -152,7 +155,7 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                                 let iy = iy0 + ky * win.dilation.h
                                 let rowInside = iy >= 0 && iy < s.h
                                 let line = base + iy * s.w * s.c
-                                if gather {
+                                do {
                                     // One window row of NHWC input is kw*C contiguous floats
                                     // when it lies inside the image (dense channels, no dilation).
                                     let dst = rowsBuf + r * k + ky * win.kernel.w * cg
@@ -172,12 +175,6 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                                         let inside = rowInside && ix >= 0 && ix < s.w
                                         copyFloats(inside ? line + ix * s.c : zeros, dst + kx * cg, cg)
                                     }
-                                    continue
-                                }
-                                for kx in 0..<win.kernel.w {
-                                    let ix = ix0 + kx * win.dilation.w
-                                    let inside = rowInside && ix >= 0 && ix < s.w
-                                    ptrs[(ky * win.kernel.w + kx) * MR + r] = inside ? line + ix * s.c : zeros
                                 }
                             }
                         }
@@ -211,7 +208,7 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                                 convTile(gathered, taps: 1, cin: k, b: f.panel(group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
                             } else {
-                                convTile(ptrs, taps: taps, cin: cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
+                                convTile(ptrs, taps: 1, cin: cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
                         }
@@ -236,17 +233,34 @@ func kBlocks(taps: Int, cg: Int) -> [(taps: Range<Int>, channels: Range<Int>)] {
     return (0..<taps).flatMap { t in (0..<n).map { i in (t..<(t + 1), (cg * i / n)..<(cg * (i + 1) / n)) } }
 }
 
-/// Where row m (output pixel) of a conv reads tap `tap`: its input pixel's
-/// channels from `channel0`, or `zeros` when the tap falls in the padding.
+/// Row pointers of row tile t for every tap, tap-major [taps][6]: where each of the
+/// tile's output pixels reads that tap (from input channel `channel0`), or `zeros`
+/// in the padding. Rows past the end repeat the last row (computed, never stored).
+/// Output coordinates step along the tile instead of being divided out per row.
 @inline(__always)
-func rowPointer(_ x: UnsafePointer<Float>, _ s: ConvShape, m: Int, tap: Int, channel0: Int,
-                zeros: UnsafePointer<Float>) -> UnsafePointer<Float> {
-    let win = s.win
-    let img = m / (s.oh * s.ow), rem = m % (s.oh * s.ow)
-    let iy = (rem / s.ow) * win.stride.h - win.pads.t + (tap / win.kernel.w) * win.dilation.h
-    let ix = (rem % s.ow) * win.stride.w - win.pads.l + (tap % win.kernel.w) * win.dilation.w
-    guard iy >= 0 && iy < s.h && ix >= 0 && ix < s.w else { return zeros }
-    return x + ((img * s.h + iy) * s.w + ix) * s.c + channel0
+func tilePointers(_ x: UnsafePointer<Float>, _ s: ConvShape, tile t: Int, rows: Int, channel0: Int,
+                  zeros: UnsafePointer<Float>, into ptrs: UnsafeMutablePointer<UnsafePointer<Float>>) {
+    let win = s.win, taps = win.kernel.h * win.kernel.w, m0 = t * MR
+    var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
+    for r in 0..<MR {
+        if m0 + r >= rows {
+            for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] }
+            continue
+        }
+        let iy0 = oy * win.stride.h - win.pads.t, ix0 = ox * win.stride.w - win.pads.l
+        let base = x + img * s.h * s.w * s.c + channel0
+        ox += 1
+        if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+        for ky in 0..<win.kernel.h {
+            let iy = iy0 + ky * win.dilation.h
+            let rowInside = iy >= 0 && iy < s.h
+            let line = base + iy * s.w * s.c
+            for kx in 0..<win.kernel.w {
+                let ix = ix0 + kx * win.dilation.w
+                ptrs[(ky * win.kernel.w + kx) * MR + r] = rowInside && ix >= 0 && ix < s.w ? line + ix * s.c : zeros
+            }
+        }
+    }
 }
 
 /// Copies a short run of floats (a few pixels' channels) without a memmove call.

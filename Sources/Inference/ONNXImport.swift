@@ -17,13 +17,27 @@ public let supportedOpsets = 7...21
 public enum ONNXImporter {
     /// - Parameter checkOps: false lets `inspect-model` list unsupported ops instead of failing on the first.
     public static func load(contentsOf url: URL, checkOps: Bool = true) throws -> Graph {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw InferenceError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
+        let data = try mapFile(url)
         do { return try load(data: data, checkOps: checkOps) } catch let e as InferenceError {
             throw InferenceError("\(url.path): \(e.message)")
         }
+    }
+
+    /// The file's bytes, memory-mapped: Foundation's `Data(contentsOf:)` reads (copies)
+    /// the whole file on Linux even when asked to map, and a model file is tens of MB
+    /// of fresh pages to fault in before parsing starts.
+    static func mapFile(_ url: URL) throws -> Data {
+        func failure(_ code: Int32) -> InferenceError { InferenceError("\(url.path): cannot read: \(String(cString: strerror(code)))") }
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw failure(errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw failure(EISDIR) }
+        let size = Int(st.st_size)
+        if size == 0 { return Data() }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { throw failure(errno) }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { p, n in munmap(p, n) })
     }
 
     public static func load(data: Data, checkOps: Bool = true) throws -> Graph {

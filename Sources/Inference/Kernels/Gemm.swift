@@ -151,15 +151,14 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
 /// The full-tile microkernel for rows stored at a fixed stride (1x1 convs, plain
 /// GEMMs): C[6, 16] = clamp(bias + A[6, k] @ B[k, 16] (+ residual), lo, hi).
 /// a: row 0 of A, rows `lda` floats apart; b: [k][16]; c: rows `ldc` apart;
-/// bias: 16 floats; residual: like c. Accumulators start from the bias, and no
-/// edge handling exists here: at small K (expand layers, K = 16..32) the general
-/// tile's row-pointer table and edge branches cost as much as its FMAs.
+/// bias: 16 floats; residual: like c. No edge handling exists here: at small K
+/// (expand layers, K = 16..32) the general tile's row-pointer table and edge
+/// branches cost as much as its FMAs.
 @_transparent
 func pointwiseTile(_ a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                    bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, lo: V8, hi: V8) {
-    let bias0 = UnsafeRawPointer(bias).loadUnaligned(as: V8.self), bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 32, as: V8.self)
-    var c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1
-    var c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1
+    var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
+    var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
     let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
     var bp = UnsafeRawPointer(b)
     for q in 0..<k {
@@ -172,6 +171,12 @@ func pointwiseTile(_ a: UnsafePointer<Float>, lda: Int, k: Int, b: UnsafePointer
         av = V8(repeating: a5[q]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
         bp += NR * 4
     }
+    // Sum, then bias, then residual: the general tile's order, so a row's result does
+    // not depend on which kernel its tile took (batch size and thread count move the
+    // tile edges; scans stay byte-identical across them).
+    let bias0 = UnsafeRawPointer(bias).loadUnaligned(as: V8.self), bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 32, as: V8.self)
+    c00 += bias0; c01 += bias1; c10 += bias0; c11 += bias1; c20 += bias0; c21 += bias1
+    c30 += bias0; c31 += bias1; c40 += bias0; c41 += bias1; c50 += bias0; c51 += bias1
     if let residual {
         @inline(__always) func add(_ r: Int, _ v0: inout V8, _ v1: inout V8) {
             let p = UnsafeRawPointer(residual + r * ldc)

@@ -113,7 +113,7 @@ struct InvertedResidualNodes {
     let fused: [(lo: Float, hi: Float)]
 
     /// The block and its FLOPs, or nil when the convs are not 1x1 -> depthwise -> 1x1
-    /// (ungrouped 1x1 convs without stride or padding, one batch of 4-D shapes).
+    /// (ungrouped 1x1 convs without stride or padding, 4-D shapes).
     func build() throws -> (block: InvertedResidual, flops: Double)? {
         guard nodes.count == 3, shapes.allSatisfy({ $0.count == 4 }),
               let p0 = prepared[0], let p1 = prepared[1], let p2 = prepared[2],

@@ -97,9 +97,10 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
             }
             return
         }
-        // Row pointers of one tile, tap-major: [taps][6]; or, when rows are gathered
-        // (few input channels: per-tap loops would be a handful of FMAs each), the
-        // tile's rows copied contiguous: [6][taps*cg].
+        // 1x1 convs (rows read in place at stride C) and few-channel convs (stems: per-tap
+        // loops would be a handful of FMAs each), one row tile at a time. ptrs: the
+        // tile's row pointers, [6], or for row taps [kh][6]; rowsBuf: a gathered tile's
+        // rows copied contiguous, [6][taps*cg].
         let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi), noBias = zeroBias
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
@@ -155,26 +156,24 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                                 let iy = iy0 + ky * win.dilation.h
                                 let rowInside = iy >= 0 && iy < s.h
                                 let line = base + iy * s.w * s.c
-                                do {
-                                    // One window row of NHWC input is kw*C contiguous floats
-                                    // when it lies inside the image (dense channels, no dilation).
-                                    let dst = rowsBuf + r * k + ky * win.kernel.w * cg
-                                    if rowInside && cg == s.c && win.dilation.w == 1 && ix0 >= 0 && ix0 + win.kernel.w <= s.w {
-                                        // Whole vectors when the image row has them: the few floats
-                                        // past the window land where the next segment (or row) is
-                                        // written next, or in the buffer's slack.
-                                        if (ix0 * s.c + segmentVectors * 8) <= s.w * s.c {
-                                            copyVectors(line + ix0 * s.c, dst, segmentVectors)
-                                        } else {
-                                            copyFloats(line + ix0 * s.c, dst, win.kernel.w * cg)
-                                        }
-                                        continue
+                                // One window row of NHWC input is kw*C contiguous floats
+                                // when it lies inside the image (dense channels, no dilation).
+                                let dst = rowsBuf + r * k + ky * win.kernel.w * cg
+                                if rowInside && cg == s.c && win.dilation.w == 1 && ix0 >= 0 && ix0 + win.kernel.w <= s.w {
+                                    // Whole vectors when the image row has them: the few floats
+                                    // past the window land where the next segment (or row) is
+                                    // written next, or in the buffer's slack.
+                                    if (ix0 * s.c + segmentVectors * 8) <= s.w * s.c {
+                                        copyVectors(line + ix0 * s.c, dst, segmentVectors)
+                                    } else {
+                                        copyFloats(line + ix0 * s.c, dst, win.kernel.w * cg)
                                     }
-                                    for kx in 0..<win.kernel.w {
-                                        let ix = ix0 + kx * win.dilation.w
-                                        let inside = rowInside && ix >= 0 && ix < s.w
-                                        copyFloats(inside ? line + ix * s.c : zeros, dst + kx * cg, cg)
-                                    }
+                                    continue
+                                }
+                                for kx in 0..<win.kernel.w {
+                                    let ix = ix0 + kx * win.dilation.w
+                                    let inside = rowInside && ix >= 0 && ix < s.w
+                                    copyFloats(inside ? line + ix * s.c : zeros, dst + kx * cg, cg)
                                 }
                             }
                         }

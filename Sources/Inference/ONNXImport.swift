@@ -112,40 +112,30 @@ public enum ONNXImporter {
         }
         let shape = t.dims.map { Int($0) }
         let count = shape.reduce(1, *)
-        /// Little-endian `raw_data` as integers of type I (all three element types are fixed-width).
-        func raw<I: FixedWidthInteger>(_: I.Type) throws -> [I] {
-            let size = MemoryLayout<I>.size
+        /// `raw_data` (little-endian) copied straight into an array of T: weights are most
+        /// of a model file, and each intermediate array is another page-faulted copy.
+        func raw<T>(_: T.Type) throws -> [T] {
+            let size = MemoryLayout<T>.size
             guard t.rawData.count == count * size else {
                 throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * size)")
             }
-            var out = [I](repeating: 0, count: count)
-            out.withUnsafeMutableBytes { dst in _ = t.rawData.copyBytes(to: dst) }
-            return out.map { I(littleEndian: $0) }
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                _ = t.rawData.copyBytes(to: buffer)
+                initialized = count
+            }
         }
         let values: [Float]
         switch t.dataType {
         case 1: // FLOAT
-            if t.rawData.isEmpty {
-                values = t.floatData
-            } else {
-                // Straight into the array: weights are most of a model file, and each
-                // intermediate array is another fresh, page-faulted copy of them.
-                guard t.rawData.count == count * 4 else {
-                    throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * 4)")
-                }
-                var floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    _ = t.rawData.copyBytes(to: buffer)
-                    initialized = count
-                }
-                #if _endian(big)
-                floats = floats.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
-                #endif
-                values = floats
-            }
+            #if _endian(big)
+            values = t.rawData.isEmpty ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+            #else
+            values = t.rawData.isEmpty ? t.floatData : try raw(Float.self)
+            #endif
         case 7: // INT64
-            values = t.rawData.isEmpty ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float($0) }
+            values = t.rawData.isEmpty ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float(Int64(littleEndian: $0)) }
         case 6: // INT32
-            values = t.rawData.isEmpty ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float($0) }
+            values = t.rawData.isEmpty ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float(Int32(littleEndian: $0)) }
         default:
             throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32)")
         }

@@ -121,37 +121,31 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                         // channels (the packed K order, tap-major then channel, is the same).
                         var byRows = rowTaps
                         if rowTaps {
-                            var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
+                            var at = OutputCursor(m0, s)
                             for r in 0..<MR {
                                 if m0 + r >= rows {
                                     for ky in 0..<win.kernel.h { ptrs[ky * MR + r] = ptrs[ky * MR + r - 1] }
                                     continue
                                 }
-                                let ix0 = ox * win.stride.w - win.pads.l
+                                let (iy0, ix0) = at.origin(win)
                                 guard ix0 >= 0 && ix0 + win.kernel.w <= s.w else { byRows = false; break }
-                                let iy0 = oy * win.stride.h - win.pads.t
-                                let base = x + (img * s.h * s.w + ix0) * s.c
+                                let base = x + (at.img * s.h * s.w + ix0) * s.c
                                 for ky in 0..<win.kernel.h {
                                     let iy = iy0 + ky * win.dilation.h
                                     ptrs[ky * MR + r] = iy >= 0 && iy < s.h ? base + iy * s.w * s.c : zeros
                                 }
-                                ox += 1
-                                if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+                                at.advance(s)
                             }
                         }
-                        // Output coordinates of row m0, then stepped along the tile's rows.
-                        var img = pointwise || byRows ? 0 : m0 / (s.oh * s.ow), oy = pointwise || byRows ? 0 : (m0 % (s.oh * s.ow)) / s.ow
-                        var ox = pointwise || byRows ? 0 : m0 % s.ow
+                        var at = gather && !byRows ? OutputCursor(m0, s) : OutputCursor()
                         for r in 0..<MR where gather && !byRows {
                             if m0 + r >= rows {
                                 copyFloats(rowsBuf + (r - 1) * k, rowsBuf + r * k, k)
                                 continue
                             }
-                            let iy0 = oy * win.stride.h - win.pads.t
-                            let ix0 = ox * win.stride.w - win.pads.l
-                            let base = x + img * s.h * s.w * s.c + g * cg
-                            ox += 1
-                            if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+                            let (iy0, ix0) = at.origin(win)
+                            let base = x + at.img * s.h * s.w * s.c + g * cg
+                            at.advance(s)
                             for ky in 0..<win.kernel.h {
                                 let iy = iy0 + ky * win.dilation.h
                                 let rowInside = iy >= 0 && iy < s.h
@@ -232,24 +226,50 @@ func kBlocks(taps: Int, cg: Int) -> [(taps: Range<Int>, channels: Range<Int>)] {
     return (0..<taps).flatMap { t in (0..<n).map { i in (t..<(t + 1), (cg * i / n)..<(cg * (i + 1) / n)) } }
 }
 
+/// Where output row m of a conv (a pixel: image, row, column) is, stepped along
+/// a tile's rows instead of divided out per row.
+struct OutputCursor {
+    var img = 0, oy = 0, ox = 0
+
+    init() {}
+
+    @inline(__always)
+    init(_ m: Int, _ s: ConvShape) {
+        img = m / (s.oh * s.ow)
+        oy = (m % (s.oh * s.ow)) / s.ow
+        ox = m % s.ow
+    }
+
+    /// The input row and column of the window's first tap (negative in the padding).
+    @inline(__always)
+    func origin(_ win: Window2D) -> (iy: Int, ix: Int) {
+        (oy * win.stride.h - win.pads.t, ox * win.stride.w - win.pads.l)
+    }
+
+    /// Moves to output row m + 1.
+    @inline(__always)
+    mutating func advance(_ s: ConvShape) {
+        ox += 1
+        if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+    }
+}
+
 /// Row pointers of row tile t for every tap, tap-major [taps][6]: where each of the
 /// tile's output pixels reads that tap (from input channel `channel0`), or `zeros`
 /// in the padding. Rows past the end repeat the last row (computed, never stored).
-/// Output coordinates step along the tile instead of being divided out per row.
 @inline(__always)
 func tilePointers(_ x: UnsafePointer<Float>, _ s: ConvShape, tile t: Int, rows: Int, channel0: Int,
                   zeros: UnsafePointer<Float>, into ptrs: UnsafeMutablePointer<UnsafePointer<Float>>) {
     let win = s.win, taps = win.kernel.h * win.kernel.w, m0 = t * MR
-    var img = m0 / (s.oh * s.ow), oy = (m0 % (s.oh * s.ow)) / s.ow, ox = m0 % s.ow
+    var at = OutputCursor(m0, s)
     for r in 0..<MR {
         if m0 + r >= rows {
             for tap in 0..<taps { ptrs[tap * MR + r] = ptrs[tap * MR + r - 1] }
             continue
         }
-        let iy0 = oy * win.stride.h - win.pads.t, ix0 = ox * win.stride.w - win.pads.l
-        let base = x + img * s.h * s.w * s.c + channel0
-        ox += 1
-        if ox == s.ow { ox = 0; oy += 1; if oy == s.oh { oy = 0; img += 1 } }
+        let (iy0, ix0) = at.origin(win)
+        let base = x + at.img * s.h * s.w * s.c + channel0
+        at.advance(s)
         for ky in 0..<win.kernel.h {
             let iy = iy0 + ky * win.dilation.h
             let rowInside = iy >= 0 && iy < s.h

@@ -177,10 +177,12 @@ func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels
                         // whole 16-column panels.
                         let strided = (pointwise || (gather && !byRows)) && tileRows == MR
                         if strided {
-                            let (a, lda) = pointwise ? (ptrs[0], s.c) : (UnsafePointer(rowsBuf), k)
+                            // Row pointers, not a base and a stride: with a stride the compiler
+                            // rebuilds the six row addresses from one register in the loop.
+                            let a = pointwise ? UnsafePointer(ptrs) : UnsafePointer(gathered)
                             for p in b0..<b1 where f.mg - p * NR >= NR {
                                 let col = g * f.mg + p * NR
-                                pointwiseTile(a, lda: lda, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
+                                pointwiseTile(a, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
                                               bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
                                               lo: lo, hi: hi)
                             }

@@ -186,9 +186,9 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
 }
 
-/// The full-tile microkernel for rows stored at a fixed stride (1x1 convs, plain
-/// GEMMs): C[6, 16] = clamp(bias + A[6, k] @ B[k, 16] (+ residual), lo, hi).
-/// a: row 0 of A, rows `lda` floats apart; b: [k][16]; c: rows `ldc` apart;
+/// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,
+/// gathered stem rows): C[6, 16] = clamp(bias + A[6, k] @ B[k, 16] (+ residual), lo, hi).
+/// a: the 6 row pointers of A; b: [k][16]; c: rows `ldc` apart;
 /// bias: 16 floats; residual: like c. No edge handling exists here: at small K
 /// (expand layers, K = 16..32) the general tile's row-pointer table and edge
 /// branches cost as much as its FMAs.

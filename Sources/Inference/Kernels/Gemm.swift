@@ -171,8 +171,6 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
                                 rowp[4] + aOffset, rowp[5] + aOffset, k: cin, b: bp)
         }
     }
-    let (c00, c01, c10, c11, c20, c21) = (acc.c00, acc.c01, acc.c10, acc.c11, acc.c20, acc.c21)
-    let (c30, c31, c40, c41, c50, c51) = (acc.c30, acc.c31, acc.c40, acc.c41, acc.c50, acc.c51)
     // Straight from registers: rows past `rows` are never stored.
     @inline(__always) func emit(_ r: Int, _ v0: V8, _ v1: V8) {
         guard r < rows else { return }
@@ -182,8 +180,8 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
             storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, lo: -.infinity, hi: .infinity)
         }
     }
-    emit(0, c00, c01); emit(1, c10, c11); emit(2, c20, c21)
-    emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
+    emit(0, acc.c00, acc.c01); emit(1, acc.c10, acc.c11); emit(2, acc.c20, acc.c21)
+    emit(3, acc.c30, acc.c31); emit(4, acc.c40, acc.c41); emit(5, acc.c50, acc.c51)
 }
 
 /// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,

@@ -43,14 +43,8 @@ final class KernelTests: XCTestCase {
                                                 (5, 5, 2, [1, 2, 2, 1], 1), (6, 7, 2, [3, 3, 3, 3], 1), (17, 3, 1, [2, 2, 2, 2], 2),
                                                 (127, 1, 2, [0, 0, 0, 0], 1)] {
                 seed += 1
-                let x = Tensor.random([2, cin, 11, 13], seed: seed)
-                let w = Tensor.random([cout, cin, k, k], seed: seed + 1)
-                let b = Tensor.random([cout], seed: seed + 2)
-                for threads in [1, 2] {
-                    try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w, "b": b], inputs: ["x", "w", "b"],
-                                               attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
-                                                            "pads": .ints(pads), "dilations": .ints([dil, dil])], threads: threads)
-                }
+                try assertConvMatches(input: [2, cin, 11, 13], cout: cout, k: k, stride: stride, pads: pads, dilation: dil,
+                                      seed: seed, threads: [1, 2])
             }
         }
     }
@@ -61,14 +55,7 @@ final class KernelTests: XCTestCase {
         var seed: UInt64 = 150
         for (cin, cout, k, stride, pads) in [(3, 64, 7, 2, [3, 3, 3, 3]), (3, 32, 3, 2, [0, 0, 1, 1]), (4, 20, 5, 1, [2, 1, 2, 3])] {
             seed += 3
-            let x = Tensor.random([2, cin, 31, 45], seed: seed)
-            let w = Tensor.random([cout, cin, k, k], seed: seed + 1)
-            let b = Tensor.random([cout], seed: seed + 2)
-            for threads in [1, 2] {
-                try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w, "b": b], inputs: ["x", "w", "b"],
-                                           attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]), "pads": .ints(pads)],
-                                           threads: threads)
-            }
+            try assertConvMatches(input: [2, cin, 31, 45], cout: cout, k: k, stride: stride, pads: pads, seed: seed, threads: [1, 2])
         }
     }
 
@@ -92,23 +79,16 @@ final class KernelTests: XCTestCase {
             for (k, stride, pads) in [(3, 1, [1, 1, 1, 1]), (3, 2, [0, 0, 1, 1]), (5, 1, [2, 2, 2, 2]), (5, 2, [1, 1, 2, 2]), (3, 2, [1, 1, 1, 1])] {
                 for (h, w) in [(7, 7), (13, 27), (112, 9)] {
                     seed += 1
-                    let x = Tensor.random([2, c, h, w], seed: seed)
-                    let wt = Tensor.random([c, 1, k, k], seed: seed + 1)
-                    let b = Tensor.random([c], seed: seed + 2)
-                    try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": wt, "b": b], inputs: ["x", "w", "b"],
-                                               attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
-                                                            "pads": .ints(pads), "group": .int(c)], threads: c % 2 + 1)
+                    try assertConvMatches(input: [2, c, h, w], cout: c, k: k, stride: stride, pads: pads, group: c,
+                                          seed: seed, threads: [c % 2 + 1])
                 }
             }
         }
         // Dilated and 7x7 windows: the depthwise row kernel's runtime-sized instance.
         for (k, dilation, stride, c) in [(3, 2, 1, 16), (7, 1, 1, 24), (3, 3, 2, 8)] {
             seed += 1
-            let x = Tensor.random([1, c, 19, 23], seed: seed)
-            try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": Tensor.random([c, 1, k, k], seed: seed + 1)],
-                                       inputs: ["x", "w"],
-                                       attributes: ["kernel_shape": .ints([k, k]), "dilations": .ints([dilation, dilation]),
-                                                    "strides": .ints([stride, stride]), "pads": .ints([3, 2, 1, 3]), "group": .int(c)])
+            try assertConvMatches(input: [1, c, 19, 23], cout: c, k: k, stride: stride, pads: [3, 2, 1, 3], dilation: dilation,
+                                  group: c, bias: false, seed: seed, threads: [1])
         }
         // Grouped, not depthwise: 2 groups of 3 -> 4 channels each.
         let x = Tensor.random([1, 6, 9, 8], seed: 300)

@@ -36,3 +36,18 @@ func assertMatchesReference(_ op: String, dynamic: [(String, Tensor)], weights: 
 }
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A Conv of random input x [input], weights w [cout, C/group, k, k] and bias b [cout]
+/// (seeds seed, +1, +2) against the reference, once per thread count.
+func assertConvMatches(input: [Int], cout: Int, k: Int, stride: Int = 1, pads: [Int], dilation: Int = 1, group: Int = 1,
+                       bias: Bool = true, seed: UInt64, threads: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
+    let x = Tensor.random(input, seed: seed)
+    var weights = ["w": Tensor.random([cout, input[1] / group, k, k], seed: seed + 1)]
+    if bias { weights["b"] = Tensor.random([cout], seed: seed + 2) }
+    for t in threads {
+        try assertMatchesReference("Conv", dynamic: [("x", x)], weights: weights, inputs: bias ? ["x", "w", "b"] : ["x", "w"],
+                                   attributes: ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]), "pads": .ints(pads),
+                                                "dilations": .ints([dilation, dilation]), "group": .int(group)],
+                                   threads: t, file: file, line: line)
+    }
+}

@@ -5,16 +5,23 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 func fixture(_ name: String) -> String { repoRoot.appendingPathComponent("Fixtures/gen/\(name)").path }
 
-/// The built `vidlabel` binary, next to the test bundle.
-var binary: URL {
-    var dir = Bundle(for: CLIHarness.self).bundleURL
-    while dir.path != "/" {
-        let candidate = dir.deletingLastPathComponent().appendingPathComponent("vidlabel")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
+/// The built `vidlabel` binary: `$VIDLABEL_BIN` (what `make test` built), else the
+/// `vidlabel` beside the test bundle (SwiftPM puts both in `.build/<triple>/<config>/`).
+/// Each candidate must be a regular executable file: walking up the folders and taking
+/// any executable path named `vidlabel` found the clone itself when it was named so.
+let binary: URL = {
+    func regularExecutable(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
     }
-    return repoRoot.appendingPathComponent(".build/release/vidlabel")
-}
+    if let given = ProcessInfo.processInfo.environment["VIDLABEL_BIN"], !given.isEmpty {
+        guard regularExecutable(given) else { fatalError("VIDLABEL_BIN=\(given) is not an executable file") }
+        return URL(fileURLWithPath: given)
+    }
+    let beside = Bundle(for: CLIHarness.self).bundleURL.deletingLastPathComponent().appendingPathComponent("vidlabel")
+    guard regularExecutable(beside.path) else { fatalError("no vidlabel binary at \(beside.path): build it, or set VIDLABEL_BIN") }
+    return beside
+}()
 
 final class CLIHarness {}
 
@@ -39,28 +46,58 @@ struct RunResult {
 
 /// Runs the built binary from the repository root (so ./Models is found).
 @discardableResult
-func vidlabel(_ args: [String], cwd: URL = repoRoot, env: [String: String] = [:]) throws -> RunResult {
-    try runProcess(binary, args, cwd: cwd, env: env)
+func vidlabel(_ args: [String], cwd: URL = repoRoot, env: [String: String] = [:], stdin: Data? = nil,
+              file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+    try runProcess(binary, args, cwd: cwd, env: env, stdin: stdin, file: file, line: line)
 }
 
-func runProcess(_ exe: URL, _ args: [String], cwd: URL = repoRoot, env: [String: String] = [:]) throws -> RunResult {
+func runProcess(_ exe: URL, _ args: [String], cwd: URL = repoRoot, env: [String: String] = [:],
+                stdin: Data? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
     let p = Process()
     p.executableURL = exe
     p.arguments = args
     p.currentDirectoryURL = cwd
     p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), input = Pipe()
     p.standardOutput = out
     p.standardError = err
+    p.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try p.run()
+    if let stdin {
+        input.fileHandleForWriting.write(stdin)
+        try input.fileHandleForWriting.close()
+    }
     // Read both pipes concurrently so a large report cannot block the child.
-    var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let errData = PipeReader(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
     p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    let result = RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                           stderr: String(decoding: errData.wait(), as: UTF8.self))
+    // Every CLI test checks this: Foundation's error dumps never reach a user.
+    if exe == binary {
+        for raw in ["Error Domain=", "NSCocoaErrorDomain", "DecodingError", "NSError", "Fatal error", "Swift/"] {
+            XCTAssertFalse(result.stderr.contains(raw) || result.stdout.contains(raw),
+                           "raw error text '\(raw)' in the output of vidlabel \(args.joined(separator: " ")): \(result.stderr)",
+                           file: file, line: line)
+        }
+    }
+    return result
+}
+
+/// Reads a pipe to its end on a background thread.
+final class PipeReader: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }

@@ -27,10 +27,14 @@ let package = Package(
         ),
         /// Header-only vector min/max for the kernels (see simd_ops.h).
         .systemLibrary(name: "CSIMD"),
+        /// Header-only CPUID/XGETBV feature detection (see cpu_features.h).
+        .systemLibrary(name: "CCPU"),
+        /// Generates BuildInfo.swift (the git commit) for `vidlabel --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: simdFlags),
         .target(
             name: "Inference",
-            dependencies: ["CSIMD", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CSIMD", "CCPU", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: kernelFlags
         ),
         .target(name: "Labeling", dependencies: ["Inference", "VideoIO"], swiftSettings: simdFlags),
@@ -40,7 +44,8 @@ let package = Package(
                 "VideoIO", "Inference", "Labeling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: simdFlags
+            swiftSettings: simdFlags,
+            plugins: ["BuildInfo"]
         ),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: simdFlags),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: simdFlags),

@@ -104,29 +104,74 @@ public struct ModelBundle: Sendable {
     }
 }
 
-/// Finds model files: `--models-dir`, then `$VIDLABEL_MODELS`, then the
-/// installed share folder (`<prefix>/share/vidlabel/models` next to the binary's
-/// `bin/`), then `./Models`.
+/// Finds model files. An explicit folder (`--models-dir`, else `$VIDLABEL_MODELS`)
+/// is the only place searched, and must exist: a typo must not quietly fall back
+/// to other models. Without one: the installed share folder
+/// (`<prefix>/share/vidlabel/models`, found from the executable's real path), then
+/// `./Models`.
 public struct ModelLocator: Sendable {
     public let searchPath: [String]
+    /// Where the search path came from, for the not-found message.
+    let explicit: String?
 
+    /// - Throws: `ModelLocatorError` when the explicit folder is missing or not a folder.
     public init(modelsDir: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                executable: String = CommandLine.arguments.first ?? "") {
-        var path: [String] = []
-        if let d = modelsDir { path.append(d) }
-        if let e = environment["VIDLABEL_MODELS"], !e.isEmpty { path.append(e) }
-        let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
-        path.append(exe.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/vidlabel/models").path)
-        path.append(FileManager.default.currentDirectoryPath + "/Models")
-        searchPath = path
+                executable: String? = ModelLocator.executablePath()) throws {
+        func folder(_ path: String, _ origin: String) throws -> String {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw ModelLocatorError(message: "\(origin): no such folder")
+            }
+            guard isDir.boolValue else { throw ModelLocatorError(message: "\(origin): not a folder") }
+            return path
+        }
+        if let d = modelsDir {
+            searchPath = [try folder(d, "--models-dir \(d)")]
+            explicit = "--models-dir"
+        } else if let e = environment["VIDLABEL_MODELS"], !e.isEmpty {
+            searchPath = [try folder(e, "VIDLABEL_MODELS=\(e)")]
+            explicit = "VIDLABEL_MODELS"
+        } else {
+            var path: [String] = []
+            if let exe = executable {
+                let prefix = URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent()
+                path.append(prefix.appendingPathComponent("share/vidlabel/models").path)
+            }
+            path.append(FileManager.default.currentDirectoryPath + "/Models")
+            searchPath = path
+            explicit = nil
+        }
     }
 
-    /// The first existing `name` along the search path.
+    /// The running executable's real path (symlinks resolved), from `/proc/self/exe`:
+    /// argv[0] is a bare name when the binary is run from PATH, and relative to a
+    /// working directory the user may have left.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        buffer[n] = 0
+        return String(cString: buffer)
+    }
+
+    /// The first `name` along the search path; it must be a regular file (a FIFO or
+    /// device would block or never end).
     public func find(_ name: String) throws -> URL {
         for dir in searchPath {
             let url = URL(fileURLWithPath: dir).appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: url.path) { return url }
+            var st = stat()
+            guard stat(url.path, &st) == 0 else { continue }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw InferenceError("\(url.path): not a regular file") }
+            return url
         }
-        throw InferenceError("model file \(name) not found (looked in: \(searchPath.joined(separator: ", "))); run `make models` in the vidlabel source tree, or pass --models-dir")
+        let hint = explicit.map { "; it is the only folder searched when \($0) is set" }
+            ?? "; run `make models` in the vidlabel source tree, or pass --models-dir"
+        throw InferenceError("model file \(name) not found (looked in: \(searchPath.joined(separator: ", ")))\(hint)")
     }
+}
+
+/// A models folder named on the command line or in the environment that does not exist.
+public struct ModelLocatorError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

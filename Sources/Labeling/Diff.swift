@@ -73,6 +73,38 @@ public struct ReportDiffer {
 
     func wanted(_ label: String) -> Bool { labels?.contains(label) ?? true }
 
+    /// Files whose two reports were made in ways that make scores incomparable
+    /// (another sampling or other model files): listed as warnings, so a "no
+    /// change" or a regression is not read at face value.
+    public func comparabilityWarnings(baseline: [LoadedReport], current: [LoadedReport]) -> [String] {
+        let cur = Dictionary(current.map { ($0.path, $0) }, uniquingKeysWith: { _, b in b })
+        var out: [String] = []
+        for b in baseline {
+            guard let br = b.report, let cr = cur[b.path]?.report else { continue }
+            if br.sampling.mode != cr.sampling.mode || !sameParams(br.sampling.params, cr.sampling.params) {
+                out.append("\(b.path): sampled differently (baseline \(describe(br.sampling)), current \(describe(cr.sampling))): scores and segments are not comparable")
+            }
+            let bm = br.models.map { "\($0.name) \($0.sha256.prefix(12))" }, cm = cr.models.map { "\($0.name) \($0.sha256.prefix(12))" }
+            if bm != cm {
+                out.append("\(b.path): made with other models (baseline \(bm.joined(separator: ", ")), current \(cm.joined(separator: ", ")))")
+            }
+        }
+        return out
+    }
+
+    private func sameParams(_ a: Report.Sampling.Params, _ b: Report.Sampling.Params) -> Bool {
+        a.intervalS == b.intervalS && a.sceneThreshold == b.sceneThreshold && a.minInterval == b.minInterval && a.maxGap == b.maxGap
+            && a.maxFrames == b.maxFrames && a.start == b.start && a.end == b.end
+    }
+
+    private func describe(_ s: Report.Sampling) -> String {
+        let p = s.params
+        let parts: [String?] = [p.intervalS.map { "every \($0) s" }, p.sceneThreshold.map { "threshold \($0)" },
+                                p.maxGap.map { "max gap \($0) s" }, p.maxFrames.map { "max \($0) frames" },
+                                p.start.map { "from \($0) s" }, p.end.map { "to \($0) s" }]
+        return ([s.mode] + parts.compactMap { $0 }).joined(separator: ", ")
+    }
+
     public func diff(baseline: [LoadedReport], current: [LoadedReport]) -> [FileDiff] {
         let base = Dictionary(baseline.map { ($0.path, $0) }, uniquingKeysWith: { _, b in b })
         let cur = Dictionary(current.map { ($0.path, $0) }, uniquingKeysWith: { _, b in b })

@@ -1,5 +1,12 @@
 import Foundation
 
+/// A policy file that is valid JSON but not a valid policy.
+public struct PolicyError: Error, CustomStringConvertible {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// A label policy for `vidlabel check`, e.g.
 /// `{"deny": [{"label": "sexual", "score_over": 0.8, "min_duration_s": 1.0}],
 ///   "require": [{"topic": "music", "min_score": 0.2}]}`.
@@ -25,17 +32,88 @@ public struct Policy: Codable, Sendable {
     public var deny: [Deny]?
     public var require: [Require]?
 
+    public init(deny: [Deny]?, require: [Require]?) {
+        self.deny = deny
+        self.require = require
+    }
+
+    /// Reads and checks a policy file. Strict, because a gate must fail closed: an
+    /// unknown or misspelt key, a missing one, a value of the wrong type or range,
+    /// an unknown label or topic name, or a policy with no rule at all is an error
+    /// naming the rule and the key (`policy.json: deny[0]: missing "score_over"`).
+    /// - Throws: `DiffError` with that one-line message.
     public static func load(_ path: String) throws -> Policy {
         guard let data = FileManager.default.contents(atPath: path) else { throw DiffError("\(path): cannot read the policy") }
-        do {
-            let p = try JSONDecoder().decode(Policy.self, from: data)
-            for r in p.require ?? [] where (r.topic == nil) == (r.label == nil) {
-                throw DiffError("each require rule needs exactly one of \"topic\" or \"label\"")
-            }
-            return p
-        } catch let e as DiffError { throw DiffError("\(path): \(e.description)") } catch {
-            throw DiffError("\(path): not a valid policy: \(error)")
+        do { return try parse(data) } catch let e as PolicyError {
+            throw DiffError("\(path): \(e.message)")
+        } catch {
+            throw DiffError("\(path): \(error)")
         }
+    }
+
+    /// Parses policy JSON. - Throws: `PolicyError` or `JSONSyntaxError`.
+    public static func parse(_ data: Data) throws -> Policy {
+        guard case .object(let top) = try JSONValue.parse(data) else { throw PolicyError("the policy must be a JSON object with \"deny\" and/or \"require\" lists") }
+        try onlyKeys(top, ["deny", "require"], at: "the policy")
+        func rules(_ key: String) throws -> [[String: JSONValue]]? {
+            guard let v = top[key] else { return nil }
+            guard case .array(let items) = v else { throw PolicyError("\"\(key)\" must be a list of rules, got \(v.typeName)") }
+            return try items.enumerated().map { i, item in
+                guard case .object(let o) = item else { throw PolicyError("\(key)[\(i)]: a rule must be an object, got \(item.typeName)") }
+                return o
+            }
+        }
+        let deny = try rules("deny")?.enumerated().map { i, o -> Deny in
+            let at = "deny[\(i)]"
+            try onlyKeys(o, ["label", "score_over", "min_duration_s"], at: at)
+            let label = try string(o, "label", at: at)
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + Taxonomy.topics, what: "label or topic")
+            return Deny(label: label, scoreOver: try number(o, "score_over", at: at, in: 0...1),
+                        minDurationS: try o["min_duration_s"].map { _ in try number(o, "min_duration_s", at: at, in: 0...(7 * 86_400)) })
+        }
+        let require = try rules("require")?.enumerated().map { i, o -> Require in
+            let at = "require[\(i)]"
+            try onlyKeys(o, ["topic", "label", "min_score"], at: at)
+            guard (o["topic"] == nil) != (o["label"] == nil) else { throw PolicyError("\(at): give exactly one of \"topic\" or \"label\"") }
+            let score = try number(o, "min_score", at: at, in: 0...1)
+            if o["topic"] != nil {
+                let topic = try string(o, "topic", at: at)
+                try known(topic, at: at, names: Taxonomy.topics, what: "topic")
+                return Require(topic: topic, label: nil, minScore: score)
+            }
+            let label = try string(o, "label", at: at)
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name), what: "moderation label")
+            return Require(topic: nil, label: label, minScore: score)
+        }
+        if (deny ?? []).isEmpty && (require ?? []).isEmpty {
+            throw PolicyError("the policy has no rules: a check against it could never fail")
+        }
+        return Policy(deny: deny, require: require)
+    }
+
+    private static func onlyKeys(_ o: [String: JSONValue], _ allowed: [String], at: String) throws {
+        for key in o.keys.sorted() where !allowed.contains(key) {
+            let near = allowed.min { editDistance($0, key) < editDistance($1, key) }.flatMap { editDistance($0, key) <= 3 ? $0 : nil }
+            throw PolicyError("\(at): unknown key \"\(key)\"\(near.map { " (did you mean \"\($0)\"?)" } ?? "") (keys: \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    private static func string(_ o: [String: JSONValue], _ key: String, at: String) throws -> String {
+        guard let v = o[key] else { throw PolicyError("\(at): missing \"\(key)\"") }
+        guard case .string(let s) = v else { throw PolicyError("\(at): \"\(key)\" must be a string, got \(v.typeName)") }
+        return s
+    }
+
+    private static func number(_ o: [String: JSONValue], _ key: String, at: String, in range: ClosedRange<Double>) throws -> Double {
+        guard let v = o[key] else { throw PolicyError("\(at): missing \"\(key)\"") }
+        guard case .number(let x) = v else { throw PolicyError("\(at): \"\(key)\" must be a number, got \(v.typeName)") }
+        guard range.contains(x) else { throw PolicyError("\(at): \"\(key)\" must be from \(range.lowerBound) to \(range.upperBound), got \(x)") }
+        return x
+    }
+
+    private static func known(_ name: String, at: String, names: [String], what: String) throws {
+        guard !names.contains(name) else { return }
+        throw PolicyError("\(at): unknown \(what) \"\(name)\"\(Taxonomy.suggestion(for: name, among: names).map { " (did you mean \"\($0)\"?)" } ?? ""); valid: \(names.joined(separator: ", "))")
     }
 
     /// A broken rule, with the time span when there is one.

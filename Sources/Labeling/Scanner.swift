@@ -126,21 +126,24 @@ public final class VideoScanner {
 
     /// Scans one file.
     /// - Throws: `VideoError` for unreadable video, `InferenceError` for model failures.
-    /// - Parameter shouldStop: polled between batches; when it returns true the scan stops with `ScanCancelled`.
-    public func scan(path: String, shouldStop: (() -> Bool)? = nil) throws -> Report {
+    /// - Parameters:
+    ///   - shouldStop: polled between batches; when it returns true the scan stops with `ScanCancelled`.
+    ///   - progress: called after each batch with the time reached, the video's duration and the frames done.
+    public func scan(path: String, shouldStop: (() -> Bool)? = nil,
+                     progress: ((_ position: Double, _ duration: Double?, _ frames: Int) -> Void)? = nil) throws -> Report {
         let file = try VideoFile(path: path)
         let requests = loaded.map(\.bundle.imageRequest)
         let sampler = try FrameSampler(file: file, options: options.sampling, outputs: requests)
         let queue = BoundedQueue<SampledFrame>(capacity: options.batchSize * 2)
 
         // Decode ahead on a separate thread; the queue bounds memory.
-        var decodeError: Error? = nil
+        let decodeError = ErrorBox()
         let decoder = Thread {
             do {
                 while let frame = try sampler.next() {
                     if !queue.put(frame) { break }
                 }
-            } catch { decodeError = error }
+            } catch { decodeError.set(error) }
             queue.close()
         }
         decoder.stackSize = 8 << 20
@@ -161,10 +164,11 @@ public final class VideoScanner {
                 queue.cancel()
                 break
             }
+            progress?(batch.last!.timeS, file.info.durationS, scores.count)
         }
         queue.waitUntilClosed()
         if let e = inferenceError { throw e }
-        if let e = decodeError { throw e }
+        if let e = decodeError.value { throw e }
 
         let aggregator = Aggregator(thresholds: options.thresholds, minDuration: options.minDuration, mergeGap: options.mergeGap)
         let (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
@@ -276,6 +280,14 @@ public final class VideoScanner {
             models: loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) },
             summary: summary, segments: segments, frames: frames, errors: errors, fingerprint: nil)
     }
+}
+
+/// The first error of a producer thread, read by the consumer after the thread closed its queue.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error? = nil
+    func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    var value: Error? { lock.lock(); defer { lock.unlock() }; return error }
 }
 
 /// Thrown by `VideoScanner.scan` when its `shouldStop` asked it to stop.

@@ -33,6 +33,19 @@ public enum Taxonomy {
     /// Broad topics (WordNet-derived, Tools/make-topics.py).
     public static var topics: [String] { topicNames }
 
+    /// Every name a policy, `diff --labels` or `--threshold` may use: moderation labels, then topics.
+    public static var labelNames: [String] { moderation.map(\.name) + topics }
+
+    /// The name in `names` nearest to a misspelt `name`, if one is close (for "did you mean").
+    public static func suggestion(for name: String, among names: [String]) -> String? {
+        let scored = names.map { ($0, editDistance($0.lowercased(), name.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 3) else {
+            // A prefix or part of a longer name ("weapon" for "weapons & military").
+            return names.first { $0.lowercased().hasPrefix(name.lowercased()) || name.lowercased().hasPrefix($0.lowercased()) }
+        }
+        return best.0
+    }
+
     /// Topic index of an ImageNet-1k class.
     public static func topic(ofClass i: Int) -> Int { Int(classTopic[i]) }
 
@@ -42,4 +55,21 @@ public enum Taxonomy {
         for (i, p) in probs.enumerated() { s[Int(classTopic[i])] += Double(p) }
         return s
     }
+}
+
+/// Levenshtein distance between two strings, for "did you mean" suggestions.
+public func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+        var diagonal = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let above = row[j]
+            row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1))
+            diagonal = above
+        }
+    }
+    return row[b.count]
 }

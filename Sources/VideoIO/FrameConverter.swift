@@ -20,7 +20,8 @@ public enum ResizeMode: Sendable, Equatable {
     public init?(argument: String) {
         let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let fraction = parts.count > 1 ? Double(parts[1]) : nil
-        if parts.count > 1 && (fraction == nil || fraction! <= 0 || fraction! > 1) { return nil }
+        // NaN compares false both ways: test for the accepted range, not against it.
+        if parts.count > 1 && !(fraction.map { $0 > 0 && $0 <= 1 } ?? false) { return nil }
         switch parts[0] {
         case "stretch" where parts.count == 1: self = .stretch
         case "crop": self = .centerCrop(fraction: fraction ?? 1)

@@ -52,6 +52,38 @@ public struct VideoInfo: Codable, Sendable {
     }
 }
 
+/// What `stat` (following symlinks) says about an input file: a symlinked video
+/// is its target's size and modification time, so `--resume` notices a change of
+/// the real file and the truncation check compares against the real size.
+public struct FileStamp: Sendable, Equatable {
+    public let size: Int64
+    /// Seconds since 1970, millisecond precision (as reports carry it).
+    public let mtime: Double
+    /// The path made absolute (not resolved): what FFmpeg is given.
+    public let absolutePath: String
+
+    /// - Throws: `VideoError` `not_found` (missing, unreadable) or `not_media` (a folder, a FIFO, a device).
+    public init(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let code = errno
+            throw VideoError(file: path, category: .notFound,
+                             reason: code == ENOENT ? "no such file" : "cannot read: \(String(cString: strerror(code)))")
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR:
+            throw VideoError(file: path, category: .notMedia, reason: "is a folder (`vidlabel batch FOLDER` labels the videos in a folder)")
+        default:
+            throw VideoError(file: path, category: .notMedia, reason: "not a regular file (a pipe, socket or device is not read)")
+        }
+        guard access(path, R_OK) == 0 else { throw VideoError(file: path, category: .notFound, reason: "file is not readable") }
+        size = Int64(st.st_size)
+        mtime = ((Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9) * 1000).rounded() / 1000
+        absolutePath = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
 /// An open media file and its chosen video stream. Owns the
 /// `AVFormatContext`; closed in `deinit`. Not thread-safe: one reader at a time.
 public final class VideoFile {
@@ -67,19 +99,22 @@ public final class VideoFile {
     public init(path: String) throws {
         self.path = path
         av_log_set_level(AV_LOG_QUIET)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw VideoError(file: path, category: .notFound, reason: "no such file")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw VideoError(file: path, category: .notFound, reason: "file is not readable")
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-        if size == 0 {
+        let stamp = try FileStamp(path)
+        if stamp.size == 0 {
             throw VideoError(file: path, category: .notMedia, reason: "file is empty")
         }
+        let size = stamp.size
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        let openCode = avformat_open_input(&ctx, path, nil, nil)
+        // A local file only, and only a video (or audio) container: a name such as
+        // `http:host`, `pipe:0` or `file:other.mp4` is a path here, never a URL (an
+        // absolute path has no scheme, and only the file protocol is allowed), and
+        // playlists (HLS, concat), image sequences and FFmpeg's `tty` text "video"
+        // are refused before they open anything else.
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "protocol_whitelist", "file", 0)
+        av_dict_set(&options, "format_whitelist", VideoFile.allowedFormats.joined(separator: ","), 0)
+        defer { av_dict_free(&options) }
+        let openCode = avformat_open_input(&ctx, stamp.absolutePath, nil, &options)
         guard openCode >= 0, let fmt = ctx else {
             throw VideoFile.classifyOpenFailure(path: path, code: openCode)
         }
@@ -117,10 +152,22 @@ public final class VideoFile {
         avformat_close_input(&ctx)
     }
 
+    /// FFmpeg demuxers a file may open with: video containers and raw video streams,
+    /// plus common audio ones (so an audio file is reported as having no video
+    /// stream rather than as garbage). Everything else (playlists, image sequences,
+    /// `tty`, devices, network formats) is refused.
+    public static let allowedFormats = [
+        "mov", "mp4", "matroska", "webm", "avi", "flv", "live_flv", "mpegts", "mpeg", "mpegvideo", "asf", "ogg", "mxf",
+        "nut", "rm", "wtv", "dv", "gxf", "h264", "hevc", "m4v", "h263", "vc1", "obu", "ivf", "mjpeg", "gif", "yuv4mpegpipe",
+        "mp3", "wav", "flac", "aac", "aiff", "ac3", "eac3", "wv", "caf", "w64",
+    ]
+
     /// Open failed: a container FFmpeg recognises from its first bytes but
-    /// cannot open is truncated (e.g. mp4 without its moov atom); anything else is not media.
+    /// cannot open is truncated (e.g. mp4 without its moov atom), one it recognises
+    /// but we do not allow is refused by name; anything else is not media.
     private static func classifyOpenFailure(path: String, code: Int32) -> VideoError {
-        let message = avErrorString(code)
+        // EINVAL is what a format refused by the whitelist gives: "Invalid argument" says nothing.
+        let message = code == vl_averror(EINVAL) ? "no video container recognised" : avErrorString(code)
         if code == vl_averror(ENOENT) || code == vl_averror(EACCES) {
             return VideoError(file: path, category: .notFound, reason: message)
         }
@@ -145,6 +192,9 @@ public final class VideoFile {
                 }
             }
             if let name = recognised {
+                if !name.split(separator: ",").contains(where: { allowedFormats.contains(String($0)) }) {
+                    return VideoError(file: path, category: .notMedia, reason: "\(name) files are not read (only video containers are)")
+                }
                 return VideoError(file: path, category: .truncated, reason: "\(name) container is incomplete: \(message)")
             }
         }

@@ -15,29 +15,30 @@ struct Batch: ParsableCommand {
     @Option(help: "Only paths (or file names) matching this glob (repeatable).") var include: [String] = []
     @Option(help: "Skip paths (or file names) matching this glob (repeatable).") var exclude: [String] = []
     @Option(help: "Read paths, one per line, from FILE (- for standard input).") var fromList: String?
-    @Option(name: .shortAndLong, help: "Append JSON Lines to this file (default: standard output).") var output: String?
-    @Option(help: "Files processed at once.") var jobs: Int = 1
+    @Option(name: .shortAndLong, help: "Write JSON Lines to this file, replacing it (default: standard output); with --resume the file is kept and continued.") var output: String?
+    @Option(parsing: .unconditional, help: "Files processed at once.") var jobs: Int = 1
     @Flag(help: "Skip files already in --output with the same path, size, mtime and options/models fingerprint.") var resume = false
     @Option(help: "Process only shard I of N (0-based), split by a stable hash of the path, e.g. 0/3.") var shard: String?
     @Flag(help: "Stop at the first failed file.") var failFast = false
-    @Option(help: "auto (a bar when stderr is a terminal) | bar | json | none.") var progress: String = "auto"
+    @Option(help: "Progress on stderr: auto (a bar when stderr is a terminal), bar, json or none.") var progress: ProgressMode = .auto
+    @Flag(help: "No progress and no final summary on stderr (errors still).") var quiet = false
 
     @OptionGroup var sampling: SamplingArguments
     @OptionGroup var labeling: LabelingArguments
 
     func validate() throws {
         if paths.isEmpty && fromList == nil { throw ValidationError("give files, directories or globs, or --from-list") }
-        if jobs < 1 { throw ValidationError("--jobs must be >= 1") }
+        try check(jobs, "--jobs", in: Bounds.jobs)
         if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
-        if shard != nil && parsedShard == nil { throw ValidationError("--shard must be I/N with 0 <= I < N") }
-        guard ["auto", "bar", "json", "none"].contains(progress) else { throw ValidationError("--progress must be auto, bar, json or none") }
+        if shard != nil && parsedShard == nil { throw ValidationError("--shard must be I/N with 0 <= I < N, got '\(shard!)'") }
+        if let output { try checkOutputFile(output, option: "-o") }
     }
 
     var parsedShard: (Int, Int)? {
         guard let shard else { return nil }
-        let p = shard.split(separator: "/").compactMap { Int($0) }
-        guard p.count == 2, p[1] > 0, p[0] >= 0, p[0] < p[1] else { return nil }
-        return (p[0], p[1])
+        let p = shard.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+        guard p.count == 2, let i = p[0], let n = p[1], n > 0, n <= 1_000_000, i >= 0, i < n else { return nil }
+        return (i, n)
     }
 
     func run() throws {
@@ -48,34 +49,30 @@ struct Batch: ParsableCommand {
             if let list = fromList { inputs.paths += try BatchInputs.readList(list) }
             files = try inputs.expand()
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw CLIError.usage("\(error)")
         }
         if let (i, n) = parsedShard { files = files.filter { stableHash($0) % UInt64(n) == UInt64(i) } }
 
         // One scanner (models loaded once) shared by every job; kernel threads split between jobs.
         var options = try labeling.scanOptions(sampling: sampling.options)
-        options.threads = max(1, labeling.threads / jobs)
+        options.threads = max(1, labeling.threadCount / jobs)
         let scanner: VideoScanner
         do {
-            scanner = try VideoScanner(options: options, locator: ModelLocator(modelsDir: labeling.modelsDir))
+            scanner = try VideoScanner(options: options, locator: labeling.locator())
             // A broken model file is one error for the batch, not one per video.
             try scanner.waitForModels()
         } catch {
-            printError("\(error)")
-            throw InputFailure()
+            throw CLIError(message: "\(error)")
         }
         let fingerprint = SHA256.hex(of: Data((optionsKey(options) + scanner.modelHashes.joined(separator: ",")).utf8))
 
         let sink: RecordSink
         do { sink = try RecordSink(path: output, resume: resume, fingerprint: fingerprint, inputs: Set(files)) } catch {
-            printError("\(error)")
-            throw InputFailure()
+            throw CLIError(message: "\(error)")
         }
         let todo = files.filter { !sink.isDone($0) }
         let state = BatchState(total: files.count, alreadyDone: files.count - todo.count)
-        let mode = progress == "auto" ? (isatty(2) != 0 ? "bar" : "none") : progress
-        let reporter = ProgressReporter(mode: mode, state: state)
+        let reporter = ProgressReporter(mode: progress.resolved(quiet: quiet), state: state)
 
         // SIGINT/SIGTERM: start no new file, stop the ones in flight, keep every written line.
         // A plain handler setting a flag: libdispatch signal sources miss signals on Linux unless blocked.
@@ -100,37 +97,53 @@ struct Batch: ParsableCommand {
         group.wait()
         reporter.finish()
         sink.close()
-        summarize(state: state, seconds: Date().timeIntervalSince(start))
+        if let failure = state.outputFailure {
+            // The output cannot take more records: stop, say why, keep what was written.
+            throw CLIError(message: "\(failure); \(state.ok + state.failed) files written before it\(output == nil ? "" : ", resume with --resume once there is room")")
+        }
+        if !quiet { summarize(state: state, seconds: Date().timeIntervalSince(start)) }
         if state.interrupted {
             printError("interrupted: \(state.ok + state.failed) files done this run; resume with the same command plus --resume\(output == nil ? " -o FILE" : "")")
             throw ExitCode(130)
         }
-        if state.failed > 0 { throw InputFailure() }
+        // Records kept from an earlier run count too: the status reflects what the output holds.
+        if state.failed > 0 || sink.keptFailures > 0 { throw InputFailure() }
+    }
+
+    /// Writes one record; a failing output stops the whole batch (every later record would fail too).
+    func write(_ line: String, to sink: RecordSink, state: BatchState) throws {
+        do { try sink.write(line) } catch {
+            state.failOutput("\(error)")
+            throw error
+        }
     }
 
     func process(_ path: String, scanner: VideoScanner, sink: RecordSink, state: BatchState, fingerprint: String,
                  reporter: ProgressReporter) {
         state.begin(path)
         defer { state.end(path) }
-        let (size, mtime) = fileStamp(path)
+        let stamp = try? FileStamp(path)
         do {
             var report = try scanner.scan(path: path, shouldStop: { state.stopping })
-            report.file.mtime = mtime
+            report.file.mtime = stamp?.mtime
             report.fingerprint = fingerprint
-            sink.write(try jsonLine(report))
+            try write(jsonLine(report), to: sink, state: state)
             state.finished(ok: true, frames: report.sampling.framesSampled,
                            flagged: report.summary.moderation.filter(\.flagged).map(\.label), path: path)
         } catch is ScanCancelled {
+            return
+        } catch let e as CLIError where state.outputFailure != nil {
+            _ = e // the output refused the record: the batch is stopping
             return
         } catch let e as VideoError where e.category == .notMedia || e.category == .noVideoStream {
             state.skip(path, reason: e.reason)
         } catch {
             var record = ErrorRecord(path: path, error: error)
-            record.file.size_bytes = size
-            record.file.mtime = mtime
+            record.file.size_bytes = stamp?.size
+            record.file.mtime = stamp?.mtime
             record.fingerprint = fingerprint
             printError(error is VideoError ? "\(error)" : "\(path): \(error)")
-            if let line = try? jsonLine(record) { sink.write(line) }
+            if let line = try? jsonLine(record) { try? write(line, to: sink, state: state) }
             state.finished(ok: false, frames: 0, flagged: [], path: path)
         }
         reporter.fileDone(path)
@@ -154,16 +167,8 @@ struct Batch: ParsableCommand {
         for (label, paths) in state.flagged.sorted(by: { $0.key < $1.key }) {
             lines.append("  flagged \(label): \(paths.sorted().joined(separator: ", "))")
         }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        Output.writeError(lines.joined(separator: "\n") + "\n")
     }
-}
-
-/// Size and modification time (seconds, millisecond precision) as records carry
-/// them; written and compared by `--resume` through this one function so they match.
-func fileStamp(_ path: String) -> (size: Int64?, mtime: Double?) {
-    let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-    return ((attrs?[.size] as? NSNumber)?.int64Value,
-            (attrs?[.modificationDate] as? Date).map { ($0.timeIntervalSince1970 * 1000).rounded() / 1000 })
 }
 
 /// Set by the SIGINT/SIGTERM handler (async-signal-safe: a plain store).
@@ -200,6 +205,9 @@ final class BatchState: @unchecked Sendable {
     var done: Int { lock.lock(); defer { lock.unlock() }; return alreadyDone + ok + failed + skipped.count }
 
     func stop() { lock.lock(); stopped = true; lock.unlock() }
+    /// Set when the output refused a record: the batch stops.
+    private(set) var outputFailure: String? = nil
+    func failOutput(_ message: String) { lock.lock(); if outputFailure == nil { outputFailure = message }; stopped = true; lock.unlock() }
     func begin(_ path: String) { lock.lock(); inFlight.append(path); lock.unlock() }
     func end(_ path: String) { lock.lock(); inFlight.removeAll { $0 == path }; lock.unlock() }
     func skip(_ path: String, reason: String) { lock.lock(); skipped.append((path, reason)); lock.unlock() }
@@ -213,101 +221,5 @@ final class BatchState: @unchecked Sendable {
     func snapshot() -> (done: Int, frames: Int, current: String?) {
         lock.lock(); defer { lock.unlock() }
         return (alreadyDone + ok + failed + skipped.count, frames, inFlight.last)
-    }
-}
-
-/// Appends whole lines to the output (one write per line, flushed), after
-/// `--resume` has dropped a torn last line and stale records.
-final class RecordSink: @unchecked Sendable {
-    private let handle: FileHandle
-    private let lock = NSLock()
-    private var done = Set<String>()
-
-    init(path: String?, resume: Bool, fingerprint: String, inputs: Set<String>) throws {
-        guard let path else { handle = FileHandle.standardOutput; return }
-        let fm = FileManager.default
-        if resume, let data = fm.contents(atPath: path) {
-            // Keep complete lines only; a record for an input file is kept only when it still matches
-            // (same size, mtime and fingerprint), so a changed file is redone and not listed twice.
-            var kept: [String] = []
-            let text = String(decoding: data, as: UTF8.self)
-            let complete = text.hasSuffix("\n") ? text : String(text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)])
-            for line in complete.split(separator: "\n") {
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let file = obj["file"] as? [String: Any], let p = file["path"] as? String else { continue }
-                if inputs.contains(p) {
-                    let (size, mtime) = fileStamp(p)
-                    guard (file["size_bytes"] as? NSNumber)?.int64Value == size, (file["mtime"] as? Double) == mtime,
-                          obj["fingerprint"] as? String == fingerprint, !done.contains(p) else { continue }
-                    done.insert(p)
-                }
-                kept.append(String(line))
-            }
-            try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } else if !fm.fileExists(atPath: path) || !resume {
-            guard fm.createFile(atPath: path, contents: nil) else { throw BatchError.usage("\(path): cannot create the output file") }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw BatchError.usage("\(path): cannot open the output file") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-
-    func isDone(_ path: String) -> Bool { done.contains(path) }
-
-    func write(_ line: String) {
-        lock.lock(); defer { lock.unlock() }
-        handle.write(Data((line + "\n").utf8))
-    }
-
-    func close() {
-        lock.lock(); defer { lock.unlock() }
-        if handle !== FileHandle.standardOutput { try? handle.synchronize(); try? handle.close() }
-    }
-}
-
-/// Progress on stderr: a redrawn bar line (`bar`), one JSON object per event (`json`), or nothing.
-final class ProgressReporter: @unchecked Sendable {
-    let mode: String
-    let state: BatchState
-    private var timer: DispatchSourceTimer?
-    private let lock = NSLock()
-
-    init(mode: String, state: BatchState) { self.mode = mode; self.state = state }
-
-    func start() {
-        guard mode == "bar" else { return }
-        let t = DispatchSource.makeTimerSource(queue: .global())
-        t.schedule(deadline: .now(), repeating: 0.5)
-        t.setEventHandler { [weak self] in self?.drawBar() }
-        t.resume()
-        timer = t
-    }
-
-    func drawBar() {
-        let s = state.snapshot()
-        let elapsed = Date().timeIntervalSince(state.started)
-        let rate = elapsed > 0 ? Double(s.frames) / elapsed : 0
-        let newDone = s.done - state.alreadyDone
-        let remaining = state.total - s.done
-        let eta = newDone > 0 ? elapsed / Double(newDone) * Double(remaining) : 0
-        let current = s.current.map { ($0 as NSString).lastPathComponent } ?? ""
-        let line = String(format: "\r[%d/%d] %.1f frames/s ETA %ds %@\u{1B}[K", s.done, state.total, rate, Int(eta), current)
-        lock.lock(); FileHandle.standardError.write(Data(line.utf8)); lock.unlock()
-    }
-
-    func fileDone(_ path: String) {
-        guard mode == "json" else { return }
-        let s = state.snapshot()
-        let elapsed = Date().timeIntervalSince(state.started)
-        let obj: [String: Any] = ["event": "progress", "done": s.done, "total": state.total, "frames": s.frames,
-                                  "elapsed_s": (elapsed * 1000).rounded() / 1000, "file": path]
-        if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
-            lock.lock(); FileHandle.standardError.write(data + Data("\n".utf8)); lock.unlock()
-        }
-    }
-
-    func finish() {
-        timer?.cancel()
-        if mode == "bar" { drawBar(); FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -1,83 +1,67 @@
 import ArgumentParser
 import Foundation
 import Labeling
+import VideoIO
+
+extension DiffFormat: ExpressibleByArgument {}
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare scan/batch results with a baseline: flags, scores, labels and segments per file.",
-        discussion: "Exit 0 nothing beyond tolerance, 1 regression, 2 usage or parse error.")
+        discussion: "Every change listed is beyond tolerance and is a regression. Exit 0 nothing beyond tolerance, 1 regression, 2 usage or parse error. Reports made with other sampling or other models are compared, with a warning on stderr.")
 
     @Argument(help: "Baseline: scan JSON or batch JSON Lines.") var baseline: String
     @Argument(help: "Current results, same formats.") var current: String
-    @Option(help: "Score changes up to this are ignored.") var scoreTolerance: Double = 0.05
-    @Option(help: "Segment edges moving up to this many seconds are ignored.") var timeTolerance: Double = 0.5
+    @Option(parsing: .unconditional, help: "Score changes up to this are ignored.") var scoreTolerance: Double = 0.05
+    @Option(parsing: .unconditional, help: "Segment edges moving up to this many seconds are ignored.") var timeTolerance: Double = 0.5
     @Option(help: "Comma-separated labels/topics to compare (default: all).") var labels: String?
-    @Option(help: "text | json | junit | github.") var format: String = "text"
+    @Option(help: "Output format.") var format: DiffFormat = .text
 
     func validate() throws {
-        guard ["text", "json", "junit", "github"].contains(format) else { throw ValidationError("--format must be text, json, junit or github") }
-        if scoreTolerance < 0 || timeTolerance < 0 { throw ValidationError("tolerances must be >= 0") }
+        try check(scoreTolerance, "--score-tolerance", in: 0...1)
+        try check(timeTolerance, "--time-tolerance", in: Bounds.seconds)
+        _ = try parsedLabels(labels)
     }
 
     func run() throws {
-        let diffs: [FileDiff]
+        let outcome: DiffOutcome
         do {
-            diffs = try runDiff(baseline: try loadReports(baseline), current: try loadReports(current),
-                                scoreTolerance: scoreTolerance, timeTolerance: timeTolerance, labels: labels)
+            outcome = try runDiff(baseline: try loadReports(baseline), current: try loadReports(current),
+                                  scoreTolerance: scoreTolerance, timeTolerance: timeTolerance, labels: labels)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw CLIError.usage("\(error)")
         }
-        print(try render(diffs, format: format), terminator: "")
-        if diffs.contains(where: { !$0.changes.isEmpty }) { throw InputFailure() }
+        for warning in outcome.warnings { printError("warning: \(warning)") }
+        Output.write(try renderDiff(outcome.diffs, format: format))
+        if outcome.diffs.contains(where: { !$0.changes.isEmpty }) { throw InputFailure() }
     }
 }
 
-func runDiff(baseline: [LoadedReport], current: [LoadedReport], scoreTolerance: Double, timeTolerance: Double, labels: String?) throws -> [FileDiff] {
-    let set = labels.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-    return ReportDiffer(scoreTolerance: scoreTolerance, timeTolerance: timeTolerance, labels: set).diff(baseline: baseline, current: current)
+/// `--labels a,b`: each name must be a moderation label or topic (a typo would
+/// compare nothing and pass). - Throws: `ValidationError` naming the valid names.
+func parsedLabels(_ text: String?) throws -> Set<String>? {
+    guard let text else { return nil }
+    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    if names.isEmpty { throw ValidationError("--labels needs at least one label or topic name") }
+    let valid = Taxonomy.labelNames
+    for name in names where !valid.contains(name) {
+        let near = Taxonomy.suggestion(for: name, among: valid).map { " (did you mean '\($0)'?)" } ?? ""
+        throw ValidationError("--labels: unknown label or topic '\(name)'\(near); valid: \(valid.joined(separator: ", "))")
+    }
+    return Set(names)
 }
 
-/// Diff output: short text, JSON, JUnit XML (one test case per file) or GitHub annotations.
-func render(_ diffs: [FileDiff], format: String) throws -> String {
-    let changed = diffs.filter { !$0.changes.isEmpty }
-    switch format {
-    case "json":
-        struct Out: Encodable { let files: [FileDiff]; let regressions: Int }
-        return try jsonLine(Out(files: diffs, regressions: changed.count), pretty: true) + "\n"
-    case "junit":
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites><testsuite name=\"vidlabel diff\" tests=\"\(diffs.count)\" failures=\"\(changed.count)\">\n"
-        for d in diffs {
-            x += "  <testcase classname=\"vidlabel.diff\" name=\"\(esc(d.path))\""
-            if d.changes.isEmpty { x += "/>\n"; continue }
-            let first = d.changes.first { $0.kind == "flag_changed" } ?? d.changes[0]
-            x += ">\n    <failure message=\"\(esc(first.message))\" type=\"\(first.kind)\">"
-            x += esc(d.changes.map { "\($0.kind): \($0.message)" }.joined(separator: "\n"))
-            x += "</failure>\n  </testcase>\n"
-        }
-        return x + "</testsuite></testsuites>\n"
-    case "github":
-        return changed.flatMap { d in
-            d.changes.map { "::error file=\(d.path)::\($0.message)" }
-        }.joined(separator: "\n") + (changed.isEmpty ? "" : "\n")
-    default:
-        if changed.isEmpty { return "" }
-        var lines: [String] = []
-        for d in changed {
-            lines.append("\(d.path):")
-            // Flag changes first: they are what a pipeline acts on.
-            for c in d.changes.sorted(by: { ($0.kind == "flag_changed" ? 0 : 1) < ($1.kind == "flag_changed" ? 0 : 1) }) {
-                lines.append("  \(c.kind == "flag_changed" ? "FLAG " : "")\(c.message)")
-            }
-        }
-        lines.append("\(changed.count) of \(diffs.count) files changed")
-        return lines.joined(separator: "\n") + "\n"
-    }
+/// A diff and what made its reports hard to compare.
+struct DiffOutcome {
+    var diffs: [FileDiff]
+    var warnings: [String]
+}
+
+func runDiff(baseline: [LoadedReport], current: [LoadedReport], scoreTolerance: Double, timeTolerance: Double,
+             labels: String?) throws -> DiffOutcome {
+    let differ = ReportDiffer(scoreTolerance: scoreTolerance, timeTolerance: timeTolerance, labels: try parsedLabels(labels))
+    return DiffOutcome(diffs: differ.diff(baseline: baseline, current: current),
+                       warnings: differ.comparabilityWarnings(baseline: baseline, current: current))
 }
 
 struct Check: ParsableCommand {
@@ -87,6 +71,8 @@ struct Check: ParsableCommand {
         Policy JSON: {"deny": [{"label": "sexual", "score_over": 0.8, "min_duration_s": 1.0}], "require": [{"topic": "music", "min_score": 0.2}]}.
         deny: a moderation label or topic over score_over for at least min_duration_s seconds (default: any frame).
         require: a topic's summary score, or a moderation label's max score (use "label"), must reach min_score.
+        Unknown keys, labels or topics are errors (exit 2): a policy never passes by a typo.
+        Output: PASS or FAIL per file, each violation under its file; a file that cannot be scanned or read fails.
         """)
 
     @Argument(help: "Video files or directories to scan (not with --report).") var paths: [String] = []
@@ -101,40 +87,42 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let rules: Policy
-        do { rules = try Policy.load(policy) } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
+        do { rules = try Policy.load(policy) } catch { throw CLIError.usage("\(error)") }
         var reports: [LoadedReport] = []
         if let report {
-            do { reports = try loadReports(report) } catch {
-                printError("\(error)")
-                throw ExitCode(2)
-            }
+            do { reports = try loadReports(report) } catch { throw CLIError.usage("\(error)") }
         } else {
-            let files = try BatchInputs(paths: paths, recursive: true).expand()
-            let scanner = try VideoScanner(options: try labeling.scanOptions(sampling: sampling.options),
-                                           locator: ModelLocator(modelsDir: labeling.modelsDir))
-            try scanner.waitForModels()
+            let files: [String]
+            do { files = try BatchInputs(paths: paths, recursive: true).expand() } catch { throw CLIError.usage("\(error)") }
+            let scanner: VideoScanner
+            do {
+                scanner = try VideoScanner(options: try labeling.scanOptions(sampling: sampling.options), locator: labeling.locator())
+                try scanner.waitForModels()
+            } catch { throw CLIError(message: "\(error)") }
             for f in files {
                 do { reports.append(LoadedReport(path: f, report: try scanner.scan(path: f), error: nil)) } catch {
                     reports.append(LoadedReport(path: f, report: nil, error: "\(error)"))
                 }
             }
         }
-        var violations = 0
+        var failedFiles = 0, violations = 0
         for r in reports {
             guard let rep = r.report else {
-                violations += 1
-                print("\(r.path): cannot check: \(r.error ?? "no report")")
+                failedFiles += 1
+                Output.writeLine("FAIL \(r.path): cannot check: \(r.error ?? "no report")")
                 continue
             }
-            for v in rules.check(rep) {
-                violations += 1
-                print("\(r.path): \(v.rule): \(v.message)")
+            let found = rules.check(rep)
+            if found.isEmpty {
+                Output.writeLine("PASS \(r.path)")
+                continue
             }
+            failedFiles += 1
+            violations += found.count
+            Output.writeLine("FAIL \(r.path)")
+            for v in found { Output.writeLine("  \(v.rule): \(v.message)") }
         }
-        FileHandle.standardError.write(Data("check: \(violations) violation(s) in \(reports.count) file(s)\n".utf8))
-        if violations > 0 { throw InputFailure() }
+        Output.writeError("check: \(failedFiles) of \(reports.count) file\(reports.count == 1 ? "" : "s") failed (\(violations) violation\(violations == 1 ? "" : "s"))\n")
+        if failedFiles > 0 { throw InputFailure() }
     }
 }

@@ -2,54 +2,6 @@ import ArgumentParser
 import Foundation
 import VideoIO
 
-/// Sampling options shared by `frames` and `scan`.
-struct SamplingArguments: ParsableArguments {
-    @Option(help: "keyframes | interval:SECONDS | scenes[:THRESHOLD].")
-    var sample: String = "keyframes"
-
-    @Option(help: "Keyframes: drop key frames closer than this many seconds to the previous one.")
-    var minInterval: Double = 1.0
-
-    @Option(help: "Keyframes: also sample decoded frames inside key-frame gaps longer than this (seconds).")
-    var maxGap: Double?
-
-    @Option(help: "Stop after this many frames.")
-    var maxFrames: Int?
-
-    @Option(help: "Start time in seconds.")
-    var start: Double?
-
-    @Option(help: "End time in seconds.")
-    var end: Double?
-
-    @Option(help: "Decoder threads.")
-    var decodeThreads: Int = 1
-
-    func validate() throws {
-        guard SamplingMode(argument: sample) != nil else {
-            throw ValidationError("--sample must be keyframes, interval:SECONDS or scenes[:THRESHOLD], got '\(sample)'")
-        }
-        if minInterval < 0 { throw ValidationError("--min-interval must be >= 0") }
-        if let g = maxGap, g <= 0 { throw ValidationError("--max-gap must be > 0") }
-        if let m = maxFrames, m <= 0 { throw ValidationError("--max-frames must be > 0") }
-        if let s = start, s < 0 { throw ValidationError("--start must be >= 0") }
-        if let s = start, let e = end, e < s { throw ValidationError("--end must not be before --start") }
-        if decodeThreads < 1 { throw ValidationError("--decode-threads must be >= 1") }
-    }
-
-    var options: SamplingOptions {
-        var o = SamplingOptions()
-        o.mode = SamplingMode(argument: sample)!
-        o.minInterval = minInterval
-        o.maxGap = maxGap
-        o.maxFrames = maxFrames
-        o.start = start
-        o.end = end
-        o.decodeThreads = decodeThreads
-        return o
-    }
-}
-
 struct Frames: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print one JSON line per sampled frame; with --out, save each frame as a PNG.")
@@ -69,14 +21,18 @@ struct Frames: ParsableCommand {
     var out: String?
 
     func validate() throws {
-        guard parsedSize != nil else { throw ValidationError("--size must be N or WxH with positive numbers, got '\(size)'") }
-        guard ResizeMode(argument: resize) != nil else { throw ValidationError("--resize must be stretch, crop[:F], region[:F] or letterbox") }
+        guard parsedSize != nil else { throw ValidationError("--size must be N or WxH, each from 1 to 8192, got '\(size)'") }
+        guard ResizeMode(argument: resize) != nil else {
+            throw ValidationError("--resize must be stretch, crop[:F], region[:F] or letterbox, with 0 < F <= 1, got '\(resize)'")
+        }
+        if let out { try checkOutputFolder(out, option: "--out") }
     }
 
     var parsedSize: (Int, Int)? {
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        if parts.count == 1, parts[0] > 0, parts[0] <= 8192 { return (parts[0], parts[0]) }
-        if parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] <= 8192, parts[1] <= 8192 { return (parts[0], parts[1]) }
+        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.allSatisfy({ $0 != nil && (1...8192).contains($0!) }) else { return nil }
+        if parts.count == 1 { return (parts[0]!, parts[0]!) }
+        if parts.count == 2 { return (parts[0]!, parts[1]!) }
         return nil
     }
 
@@ -122,7 +78,3 @@ struct Frames: ParsableCommand {
     }
 }
 
-/// Writes to a temporary file beside `path`, then renames: a reader never sees half a file.
-func writeAtomically(_ data: Data, to path: String) throws {
-    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-}

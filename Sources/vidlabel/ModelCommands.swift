@@ -15,7 +15,8 @@ struct Models: ParsableCommand {
     }
 
     func run() throws {
-        let locator = ModelLocator(modelsDir: modelsDir)
+        let locator: ModelLocator
+        do { locator = try ModelLocator(modelsDir: modelsDir) } catch { throw CLIError.usage("\(error)") }
         var failed = false
         for bundle in ModelBundle.builtIn {
             do {

@@ -4,99 +4,6 @@ import Inference
 import Labeling
 import VideoIO
 
-/// Model and labelling options shared by `scan` (and later `batch`).
-struct LabelingArguments: ParsableArguments {
-    @Option(help: "Topic model: efficientnet-lite0 (default, more accurate) or mobilenet-v2 (faster).")
-    var topicModel: String = "efficientnet-lite0"
-
-    @Option(help: "Folder holding the model files (default: $VIDLABEL_MODELS, the installed share folder, ./Models).")
-    var modelsDir: String?
-
-    @Option(help: "Override a moderation threshold, e.g. --threshold sexual=0.6 (repeatable).")
-    var threshold: [String] = []
-
-    @Option(help: "Flag a label only when frames over its threshold span at least this many seconds.")
-    var minDuration: Double = 0
-
-    @Option(help: "Merge segments separated by less than this many seconds.")
-    var mergeGap: Double = 1.0
-
-    @Option(help: "Classes listed per frame.")
-    var topK: Int = 5
-
-    @Flag(help: "Leave per-frame results out of the report.")
-    var noFrames = false
-
-    @Option(help: "Threads per model (default: the number of cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Frames classified together.")
-    var batchSize: Int = 8
-
-    @Option(help: "A custom ONNX image classifier to run too.")
-    var model: String?
-
-    @Option(help: "Class names for --model, one per line.")
-    var labels: String?
-
-    @Option(help: "Preprocessing for --model: imagenet | caffe-bgr | inception.")
-    var preprocess: String = "imagenet"
-
-    @Option(help: "Input size for --model (square).")
-    var inputSize: Int = 224
-
-    func validate() throws {
-        guard ["efficientnet-lite0", "mobilenet-v2"].contains(topicModel) else {
-            throw ValidationError("--topic-model must be efficientnet-lite0 or mobilenet-v2")
-        }
-        _ = try parsedThresholds()
-        if topK < 1 || topK > 1000 { throw ValidationError("--top-k must be 1...1000") }
-        if threads < 1 || batchSize < 1 { throw ValidationError("--threads and --batch-size must be >= 1") }
-        if minDuration < 0 || mergeGap < 0 { throw ValidationError("--min-duration and --merge-gap must be >= 0") }
-        if model != nil && labels == nil { throw ValidationError("--model needs --labels FILE") }
-        if model == nil && labels != nil { throw ValidationError("--labels is only used with --model") }
-        guard ["imagenet", "caffe-bgr", "inception"].contains(preprocess) else {
-            throw ValidationError("--preprocess must be imagenet, caffe-bgr or inception")
-        }
-        if inputSize < 16 || inputSize > 2048 { throw ValidationError("--input-size must be 16...2048") }
-    }
-
-    func parsedThresholds() throws -> [String: Double] {
-        var out: [String: Double] = [:]
-        let names = Taxonomy.moderation.map(\.name)
-        for item in threshold {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, names.contains(parts[0]), let v = Double(parts[1]), v >= 0, v <= 1 else {
-                throw ValidationError("--threshold must be LABEL=VALUE with LABEL one of \(names.joined(separator: ", ")) and 0 <= VALUE <= 1, got '\(item)'")
-            }
-            out[parts[0]] = v
-        }
-        return out
-    }
-
-    func scanOptions(sampling: SamplingOptions) throws -> ScanOptions {
-        var o = ScanOptions()
-        o.sampling = sampling
-        o.topicModel = topicModel == "mobilenet-v2" ? .mobileNetV2 : .efficientNetLite0
-        o.thresholds = try parsedThresholds()
-        o.minDuration = minDuration
-        o.mergeGap = mergeGap
-        o.topK = topK
-        o.includeFrames = !noFrames
-        o.threads = threads
-        o.batchSize = batchSize
-        if let model, let labels {
-            let names: [String]
-            do { names = try String(contentsOfFile: labels, encoding: .utf8).split(separator: "\n").map(String.init) } catch {
-                throw InferenceError("\(labels): cannot read class names: \(error.localizedDescription)")
-            }
-            o.custom = CustomModelSpec(url: URL(fileURLWithPath: model), labels: names,
-                                       preprocessing: Preprocessing(rawValue: preprocess)!, inputSize: inputSize)
-        }
-        return o
-    }
-}
-
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Label videos: moderation and topic labels per frame, per segment and per video, as JSON.",
@@ -108,7 +15,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var sampling: SamplingArguments
     @OptionGroup var labeling: LabelingArguments
 
-    @Flag(help: "Indent the JSON (one file only).")
+    @Flag(help: "Indent the JSON (one file only: several files are JSON Lines).")
     var pretty = false
 
     @Option(name: .shortAndLong, help: "Write the output to this file (written whole, then renamed into place).")
@@ -117,54 +24,69 @@ struct Scan: ParsableCommand {
     @Option(help: "After scanning, diff against this baseline (scan JSON or batch JSON Lines); differences go to stderr and exit 1.")
     var baseline: String?
 
-    @Option(help: "With --baseline: score tolerance.") var scoreTolerance: Double = 0.05
-    @Option(help: "With --baseline: segment time tolerance (s).") var timeTolerance: Double = 0.5
+    @Option(parsing: .unconditional, help: "With --baseline: score tolerance.") var scoreTolerance: Double = 0.05
+    @Option(parsing: .unconditional, help: "With --baseline: segment time tolerance (s).") var timeTolerance: Double = 0.5
+
+    @Option(help: "Progress on stderr: auto (a line when stderr is a terminal), bar, json or none.")
+    var progress: ProgressMode = .auto
+    @Flag(help: "No progress.") var quiet = false
+
+    func validate() throws {
+        if pretty && files.count > 1 {
+            throw ValidationError("--pretty works with one file; several files are written as JSON Lines, one compact object per line")
+        }
+        if let output { try checkOutputFile(output, option: "-o") }
+        try check(scoreTolerance, "--score-tolerance", in: 0...1)
+        try check(timeTolerance, "--time-tolerance", in: Bounds.seconds)
+    }
 
     func run() throws {
+        let options = try labeling.scanOptions(sampling: sampling.options)
+        // The baseline is read before the work: a typo in its name fails now, not after the scan.
+        let baselineReports: [LoadedReport]?
+        do { baselineReports = try baseline.map(loadReports) } catch { throw CLIError.usage("\(error)") }
         let scanner: VideoScanner
         do {
-            scanner = try VideoScanner(options: try labeling.scanOptions(sampling: sampling.options),
-                                  locator: ModelLocator(modelsDir: labeling.modelsDir))
+            scanner = try VideoScanner(options: options, locator: labeling.locator())
         } catch {
-            printError("\(error)")
-            throw InputFailure()
+            throw CLIError(message: "\(error)")
         }
+        let bar = ScanProgress(mode: progress.resolved(quiet: quiet))
         var lines: [String] = []
         var failed = false
         var scanned: [LoadedReport] = []
         for path in files {
             let line: String
+            bar.begin(path)
             do {
-                let report = try scanner.scan(path: path)
+                let report = try scanner.scan(path: path, progress: { bar.update(position: $0, duration: $1, frames: $2) })
+                bar.end()
                 scanned.append(LoadedReport(path: path, report: report, error: nil))
-                line = try jsonLine(report, pretty: pretty && files.count == 1)
+                line = try jsonLine(report, pretty: pretty)
             } catch let error as ModelLoadError {
                 // Models load while the first file starts decoding; a broken one stops the run.
-                printError("\(error)")
-                throw InputFailure()
+                bar.end()
+                throw CLIError(message: "\(error)")
             } catch {
+                bar.end()
                 failed = true
                 printError(error is VideoError ? "\(error)" : "\(path): \(error)")
-                line = try jsonLine(ErrorRecord(path: path, error: error))
-                scanned.append(LoadedReport(path: path, report: nil, error: "\((error as? VideoError)?.category.rawValue ?? "failed"): \((error as? VideoError)?.reason ?? "\(error)")"))
+                let record = ErrorRecord(path: path, error: error)
+                line = try jsonLine(record)
+                scanned.append(LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)"))
             }
             if output == nil { Output.writeLine(line) } else { lines.append(line) }
         }
         if let output {
             try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output)
         }
-        if let baseline {
-            let diffs: [FileDiff]
-            do {
-                diffs = try runDiff(baseline: try loadReports(baseline), current: scanned, scoreTolerance: scoreTolerance,
-                                    timeTolerance: timeTolerance, labels: nil)
-            } catch {
-                printError("\(error)")
-                throw ExitCode(2)
-            }
-            let text = try render(diffs, format: "text")
-            FileHandle.standardError.write(Data(text.utf8))
-            if !text.isEmpty { failed = true }
+        if let baselineReports {
+            let outcome = try runDiff(baseline: baselineReports, current: scanned, scoreTolerance: scoreTolerance,
+                                      timeTolerance: timeTolerance, labels: nil)
+            for warning in outcome.warnings { printError("warning: \(warning)") }
+            let text = try renderDiff(outcome.diffs, format: .text)
+            Output.writeError(text)
+            if outcome.diffs.contains(where: { !$0.changes.isEmpty }) { failed = true }
         }
         if failed { throw InputFailure() }
     }

@@ -1,59 +1,82 @@
 import ArgumentParser
 import Foundation
+import Inference
+import Labeling
+import VideoIO
 
 /// The `vidlabel` command line. Subcommands are thin: parse, call the
-/// libraries, print JSON.
+/// libraries, print.
 @main
 struct VidLabel: ParsableCommand {
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "vidlabel",
         abstract: "Label videos offline: moderation and topic labels with exact timestamps.",
-        version: version,
+        version: versionText,
         subcommands: [Scan.self, Batch.self, Diff.self, Check.self, Probe.self, Frames.self, Models.self, InspectModel.self, BenchModel.self]
     )
+
+    /// `--version`: the release, the source commit, the FFmpeg libraries linked and
+    /// the engine's instruction set on this CPU (what a bug report needs).
+    static var versionText: String {
+        let libs = FFmpegLibraries.versions.map { "\($0.name) \($0.version)" }.joined(separator: ", ")
+        return """
+            vidlabel \(vidlabelVersion) (commit \(buildCommit))
+            FFmpeg: \(libs)
+            engine: \(CPU.engineDescription)
+            CPU: \(CPU.features.brand) (\(CPU.features.names.joined(separator: " ")))
+            """
+    }
 
     /// Exit codes: 0 success, 1 some input failed, 2 usage error (not
     /// ArgumentParser's 64, so shell scripts can use the conventional code).
     static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if let problem = preflight(args) {
+            printError(problem)
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let failure as InputFailure {
-            Self.exit(withError: ExitCode(failure.exitCode))
+            Foundation.exit(failure.exitCode)
+        } catch let failure as CLIError {
+            printError(failure.message)
+            Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version: printed by ArgumentParser to stdout.
+                Self.exit(withError: error)
+            }
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Self.exit(withError: ExitCode(2))
+                let message = fullMessage(for: error)
+                // A usage error is one line plus the usage hint, not the whole help.
+                Output.writeError(message.hasPrefix("Error: ") ? "vidlabel: " + message.dropFirst(7) + "\n" : message + "\n")
+                Foundation.exit(2)
             }
             Self.exit(withError: error)
         }
     }
-}
 
-/// Thrown after the errors were already printed: only sets the exit code.
-struct InputFailure: Error {
-    var exitCode: Int32 = 1
-}
-
-/// Writes one line to stderr, prefixed with the tool name.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data("vidlabel: \(message)\n".utf8))
-}
-
-/// Standard output, written through a buffer and flushed per record, so
-/// JSON Lines consumers see whole lines as soon as each one is ready.
-enum Output {
-    static func writeLine(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    /// Mistakes ArgumentParser reports badly, caught before it parses:
+    /// - a mistyped subcommand (`scna`): suggest the nearest one;
+    /// - a single-dash word such as a file name `-clip.mp4`: ArgumentParser reads it
+    ///   as bundled short flags, finds `h` among them and prints the help with exit 0.
+    static func preflight(_ args: [String]) -> String? {
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        if let first = args.first, !first.hasPrefix("-"), !names.contains(first) {
+            let nearest = names.min { editDistance($0, first) < editDistance($1, first) }
+            let hint = nearest.map { editDistance($0, first) <= 2 ? "; did you mean '\($0)'?" : "" } ?? ""
+            return "unknown command '\(first)'\(hint) (commands: \(names.dropLast().joined(separator: ", ")))"
+        }
+        var previous = ""
+        for arg in args {
+            if arg == "--" { break }
+            defer { previous = arg }
+            guard arg.hasPrefix("-"), !arg.hasPrefix("--"), arg.count > 2, Double(arg) == nil, !previous.hasPrefix("-") || previous == "-" else { continue }
+            return "unknown option '\(arg)'; a file name that starts with '-' goes after '--' (vidlabel probe -- \(arg)) or as ./\(arg)"
+        }
+        return nil
     }
-}
-
-/// Encodes `value` as compact JSON with sorted keys (byte-stable across runs).
-func jsonLine<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

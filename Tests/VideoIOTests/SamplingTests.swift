@@ -25,6 +25,24 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(all.count, 90)
     }
 
+    /// The default coverage (a frame at least every 2 s) costs nothing on short GOPs:
+    /// the index says the next key frame is near, so only key frames are decoded.
+    /// A one-GOP file is decoded whole and sampled every 2 s.
+    func testDefaultMaxGapDecodesOnlyWhatItNeeds() throws {
+        let (gop, gopSampler) = try sample("gop.mp4")
+        XCTAssertEqual(gop.map(\.timeS), [0, 1, 2, 3, 4])
+        XCTAssertEqual(gopSampler.framesDecoded, 5, "1 s GOPs: key frames only")
+        let (scenes, scenesSampler) = try sample("scenes.mp4")
+        XCTAssertEqual(scenes.map(\.timeS), [0, 2, 4])
+        XCTAssertEqual(scenesSampler.framesDecoded, 125, "one 5 s GOP: all of it")
+        XCTAssertTrue(scenesSampler.warnings.isEmpty, "\(scenesSampler.warnings)")
+        let (ranged, _) = try sample("scenes.mp4") { $0.start = 1.3 }
+        XCTAssertEqual(ranged.first?.timeS ?? -1, 1.32, accuracy: 1e-9, "first frame at --start inside a long GOP")
+        let (keysOnly, keysSampler) = try sample("scenes.mp4") { $0.maxGap = nil }
+        XCTAssertEqual(keysOnly.count, 1)
+        XCTAssertEqual(keysSampler.framesDecoded, 1)
+    }
+
     func testMaxGapFillsBetweenKeyframes() throws {
         let (frames, _) = try sample("gop.mp4") { $0.maxGap = 0.5 }
         let times = frames.map(\.timeS)

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Inference
+import Labeling
+import VideoIO
+
+/// Model and labelling options shared by `scan`, `batch` and `check`.
+struct LabelingArguments: ParsableArguments {
+    @Option(help: "Topic model: efficientnet-lite0 (more accurate) or mobilenet-v2 (faster).")
+    var topicModel: TopicModelChoice = .efficientnetLite0
+
+    @Option(help: "Folder holding the model files (default: $VIDLABEL_MODELS, else the installed share folder, else ./Models).")
+    var modelsDir: String?
+
+    @Option(help: "Override a moderation threshold, e.g. --threshold sexual=0.6 (repeatable).")
+    var threshold: [String] = []
+
+    @Option(parsing: .unconditional, help: "Flag a label only when frames over its threshold span at least this many seconds.")
+    var minDuration: Double = 0
+
+    @Option(parsing: .unconditional, help: "Merge segments separated by less than this many seconds.")
+    var mergeGap: Double = 1.0
+
+    @Option(parsing: .unconditional, help: "Classes listed per frame.")
+    var topK: Int = 5
+
+    @Flag(help: "Leave per-frame results out of the report.")
+    var noFrames = false
+
+    @Option(parsing: .unconditional, help: "Engine threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(parsing: .unconditional, help: "Frames classified together.")
+    var batchSize: Int = 8
+
+    @Option(help: "A custom ONNX image classifier to run too.")
+    var model: String?
+
+    @Option(help: "Class names for --model, one per line.")
+    var labels: String?
+
+    @Option(help: "Preprocessing for --model.")
+    var preprocess: PreprocessChoice = .imagenet
+
+    @Option(parsing: .unconditional, help: "Input size for --model (square).")
+    var inputSize: Int = 224
+
+    func validate() throws {
+        _ = try parsedThresholds()
+        try check(topK, "--top-k", in: 1...1000)
+        if let threads { try check(threads, "--threads", in: Bounds.threads) }
+        try check(batchSize, "--batch-size", in: Bounds.batchSize)
+        try check(minDuration, "--min-duration", in: Bounds.seconds)
+        try check(mergeGap, "--merge-gap", in: Bounds.seconds)
+        if model != nil && labels == nil { throw ValidationError("--model needs --labels FILE") }
+        if model == nil && labels != nil { throw ValidationError("--labels is only used with --model") }
+        try check(inputSize, "--input-size", in: 16...2048)
+        do { _ = try locator() } catch let e as ModelLocatorError { throw ValidationError(e.message) }
+    }
+
+    /// Engine threads: `--threads`, or one per core.
+    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    func locator() throws -> ModelLocator { try ModelLocator(modelsDir: modelsDir) }
+
+    func parsedThresholds() throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        let names = Taxonomy.moderation.map(\.name)
+        for item in threshold {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, names.contains(parts[0]), let v = Double(parts[1]), v >= 0, v <= 1 else {
+                throw ValidationError("--threshold must be LABEL=VALUE with LABEL one of \(names.joined(separator: ", ")) and 0 <= VALUE <= 1, got '\(item)'")
+            }
+            out[parts[0]] = v
+        }
+        return out
+    }
+
+    func scanOptions(sampling: SamplingOptions) throws -> ScanOptions {
+        var o = ScanOptions()
+        o.sampling = sampling
+        o.topicModel = topicModel.bundle
+        o.thresholds = try parsedThresholds()
+        o.minDuration = minDuration
+        o.mergeGap = mergeGap
+        o.topK = topK
+        o.includeFrames = !noFrames
+        o.threads = threadCount
+        o.batchSize = batchSize
+        if let model, let labels {
+            guard let data = FileManager.default.contents(atPath: labels) else { throw CLIError.usage("--labels \(labels): cannot read the file") }
+            let names = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            o.custom = CustomModelSpec(url: URL(fileURLWithPath: model), labels: names,
+                                       preprocessing: preprocess.value, inputSize: inputSize)
+        }
+        return o
+    }
+}
+
+/// `--topic-model` values.
+enum TopicModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case efficientnetLite0 = "efficientnet-lite0", mobilenetV2 = "mobilenet-v2"
+
+    var bundle: ModelBundle { self == .mobilenetV2 ? .mobileNetV2 : .efficientNetLite0 }
+}
+
+/// `--preprocess` values for a custom model.
+enum PreprocessChoice: String, ExpressibleByArgument, CaseIterable {
+    case imagenet, caffeBGR = "caffe-bgr", inception
+
+    var value: Preprocessing { Preprocessing(rawValue: rawValue)! }
+}

@@ -5,9 +5,11 @@ import PackageDescription
 /// `SIMD.addingProduct` lowers to per-lane `fmaf` calls (measured 140x slower).
 /// Haswell (AVX2 + FMA) runs on every x86-64 machine of the last decade.
 let simdFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-/// The engine's hot loops also drop overflow/bounds traps in release builds;
-/// its kernels are tested against scalar references instead.
-let kernelFlags: [SwiftSetting] = simdFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// The kernels' hot loops also drop overflow/precondition traps in release builds;
+/// they are tested against scalar references instead. Nothing that reads a model
+/// file is built this way: its input is untrusted.
+let uncheckedFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let kernelFlags: [SwiftSetting] = simdFlags + uncheckedFlags
 
 let package = Package(
     name: "vidlabel",
@@ -32,10 +34,16 @@ let package = Package(
         /// Generates BuildInfo.swift (the git commit) for `vidlabel --version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: simdFlags),
+        /// Types and threads the kernels and the engine share (no SIMD code here).
+        .target(name: "KernelSupport", swiftSettings: uncheckedFlags),
+        /// The SIMD kernels: the only code built -Ounchecked with a CPU target.
+        .target(name: "Kernels", dependencies: ["CSIMD", "KernelSupport"], swiftSettings: kernelFlags),
+        /// Import, validation, graph passes, plan and executor: checked arithmetic, so a
+        /// malformed model traps at worst (and is meant to be refused with an error first).
         .target(
             name: "Inference",
-            dependencies: ["CSIMD", "CCPU", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: kernelFlags
+            dependencies: ["KernelSupport", "Kernels", "CCPU", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: simdFlags
         ),
         .target(name: "Labeling", dependencies: ["Inference", "VideoIO"], swiftSettings: simdFlags),
         .executableTarget(

@@ -7,10 +7,10 @@ bin="${1:-.build/release/vidlabel}"
 dis="$(mktemp)"
 trap 'rm -f "$dis"' EXIT
 objdump -d --no-show-raw-insn "$bin" > "$dis"
-# Only the engine's own functions: Swift mangles module Inference as "9Inference".
-kernels=$(awk '/^[0-9a-f]+ <.*9Inference.*>:$/{p=1; next} /^[0-9a-f]+ <.*>:$/{p=0} p' "$dis")
+# Only the kernels' own functions: Swift mangles module Kernels as "7Kernels".
+kernels=$(awk '/^[0-9a-f]+ <.*7Kernels.*>:$/{p=1; next} /^[0-9a-f]+ <.*>:$/{p=0} p' "$dis")
 fma=$(grep -c 'vfmadd' <<<"$kernels" || true)
 calls=$(grep -cE 'call.*<fmaf?(@plt)?>' <<<"$kernels" || true)
-echo "check-simd: $fma vfmadd instructions, $calls fmaf calls in the Inference kernels"
+echo "check-simd: $fma vfmadd instructions, $calls fmaf calls in the Kernels module"
 [ "$fma" -gt 0 ] || { echo "check-simd: no vfmadd in the kernels: SIMD flags missing?" >&2; exit 1; }
 [ "$calls" -eq 0 ] || { echo "check-simd: kernels call fmaf: FMA is not inlined" >&2; exit 1; }

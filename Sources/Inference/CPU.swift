@@ -1,3 +1,5 @@
+import KernelSupport
+import Kernels
 import Foundation
 import CCPU
 

@@ -1,3 +1,5 @@
+import KernelSupport
+import Kernels
 import Foundation
 
 /// A loaded model: the optimised graph, its weights packed for the kernels, and
@@ -9,24 +11,44 @@ public final class Model: @unchecked Sendable {
     public let graph: Graph
     /// Threads each kernel may use (1 = run on the calling thread).
     public let threads: Int
+    /// The file the model came from, prefixed to its errors.
+    public let source: String?
+    /// One parsed, checked operator per node of `graph`.
+    private let ops: [any Operator]
     private let prepared: [Int: PreparedWeights]
     private var plans: [[Int]: Plan] = [:]
     private let lock = NSLock()
 
-    /// Loads and optimises an ONNX file.
+    /// Loads, checks and optimises an ONNX file. A file that is not a regular file
+    /// (a FIFO would block) is refused before it is opened.
+    /// - Throws: `InferenceError` naming the file, the node and the reason.
     public convenience init(contentsOf url: URL, threads: Int = 1) throws {
-        try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads)
+        try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads, source: url.path)
     }
 
-    public init(graph: Graph, threads: Int = 1) throws {
-        self.graph = try Optimizer.optimize(graph)
+    /// Checks and optimises `graph`, packs its weights and builds the plan for its
+    /// declared input shape (dynamic dimensions 1), so that any shape a node cannot
+    /// take is found here, at load, not in the middle of a run.
+    /// - Throws: `InferenceError` (prefixed with `source` when given).
+    public init(graph: Graph, threads: Int = 1, source: String? = nil) throws {
+        self.source = source
         self.threads = max(1, threads)
-        guard self.graph.inputs.count >= 1 else { throw InferenceError("model has no inputs") }
-        var prepared: [Int: PreparedWeights] = [:]
-        for (i, n) in self.graph.nodes.enumerated() {
-            if let p = try PreparedWeights(node: n, constants: self.graph.constants) { prepared[i] = p }
+        func named(_ e: Error) -> Error {
+            guard let source, let e = e as? InferenceError, !e.message.hasPrefix(source) else { return e }
+            return InferenceError("\(source): \(e.message)")
         }
-        self.prepared = prepared
+        do {
+            try GraphCheck.check(graph)
+            let g = try Optimizer.optimize(graph)
+            guard !g.inputs.isEmpty else { throw InferenceError("model has no inputs") }
+            let ops = try g.nodes.map { try parseOperator($0, opset: g.opset) }
+            var prepared: [Int: PreparedWeights] = [:]
+            for (i, (n, op)) in zip(g.nodes, ops).enumerated() {
+                if let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }) { prepared[i] = p }
+            }
+            (self.graph, self.ops, self.prepared) = (g, ops, prepared)
+        } catch { throw named(error) }
+        do { _ = try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1) } catch { throw named(error) }
     }
 
     public var inputs: [ValueInfo] { graph.inputs }
@@ -117,87 +139,11 @@ public final class Model: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = plans[key] { return p }
-        let p = try Plan(graph: graph, prepared: prepared, inputShapes: shapes, threads: threads)
+        let p: Plan
+        do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads) } catch let e as InferenceError {
+            throw source.map { InferenceError("\($0): \(e.message)") } ?? e
+        }
         plans[key] = p
         return p
-    }
-}
-
-/// Weights re-laid out once at load for the kernels.
-final class PreparedWeights {
-    enum Kind {
-        /// Filters [M, Cg, kh, kw] packed as GEMM panels for `convNHWC` (all groups).
-        case conv(PackedFilters)
-        /// Depthwise filters as [kh*kw][C]: a tap's weights are contiguous across channels.
-        case depthwise(UnsafeMutablePointer<Float>)
-        /// Fully connected: W [K, N] packed as the filters of a 1x1 conv with K input
-        /// channels and N filters (alpha folded in).
-        case dense(PackedFilters)
-    }
-    let kind: Kind
-    /// Layout: [M] output channels / units (beta folded in); nil: no bias.
-    let bias: UnsafeMutablePointer<Float>?
-    let weightShape: [Int]
-    /// Layout: [kw * Cg] zeros, the row that padding taps of a conv read. nil: not a conv.
-    let zeros: UnsafeMutablePointer<Float>?
-
-    init?(node: Node, constants: [String: Tensor]) throws {
-        func const(_ i: Int) -> Tensor? { i < node.inputs.count && !node.inputs[i].isEmpty ? constants[node.inputs[i]] : nil }
-        func copy(_ values: [Float]) -> UnsafeMutablePointer<Float> {
-            let p = allocateFloats(max(values.count, 1))
-            p.initialize(from: values, count: values.count)
-            return p
-        }
-        switch node.opType {
-        case "Conv":
-            guard let w = const(1) else {
-                throw InferenceError("node '\(node.name)': Conv weights must be constant")
-            }
-            guard w.rank == 4 else { throw InferenceError("node '\(node.name)': only 2-D Conv is supported (weights \(w.shape))") }
-            let m = w.shape[0], cg = w.shape[1], taps = w.shape[2] * w.shape[3]
-            let group = node.int("group", 1)
-            guard group >= 1, m % group == 0 else { throw InferenceError("node '\(node.name)': group \(group) does not divide \(m) filters") }
-            weightShape = w.shape
-            if let b = const(2) {
-                guard b.count == m else { throw InferenceError("node '\(node.name)': bias has \(b.count) values for \(m) filters") }
-                bias = copy(b.data)
-            } else { bias = nil }
-            // A whole window row of zeros: convNHWC reads padding rows of few-channel convs as one tap.
-            zeros = copy([Float](repeating: 0, count: cg * w.shape[3]))
-            if group == m && cg == 1 {
-                // [C][taps] -> [taps][C]
-                kind = .depthwise(copy((0..<(taps * m)).map { i in w.data[(i % m) * taps + i / m] }))
-            } else {
-                kind = w.data.withUnsafeBufferPointer { wp in
-                    .conv(PackedFilters(groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] })
-                }
-            }
-        case "Gemm", "MatMul":
-            guard let b = const(1), b.rank == 2 else { return nil }
-            // A dynamic C operand, or A transposed, go the generic way.
-            if node.opType == "Gemm" && node.inputs.count > 2 && !node.inputs[2].isEmpty && const(2) == nil { return nil }
-            if node.opType == "Gemm" && node.int("transA", 0) != 0 { return nil }
-            let transB = node.opType == "Gemm" && node.int("transB", 0) != 0
-            let alpha = node.opType == "Gemm" ? node.float("alpha", 1) : 1
-            let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-            kind = b.data.withUnsafeBufferPointer { bp in
-                .dense(PackedFilters(groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transB ? bp[unit * k + q] : bp[q * n + unit]) })
-            }
-            weightShape = [k, n]
-            zeros = nil
-            if node.opType == "Gemm", let c = const(2) {
-                guard c.count == n || c.count == 1 else { return nil }
-                let beta = node.float("beta", 1)
-                bias = copy(c.count == 1 ? [Float](repeating: beta * c.data[0], count: n) : c.data.map { beta * $0 })
-            } else { bias = nil }
-        default:
-            return nil
-        }
-    }
-
-    deinit {
-        bias?.deallocate()
-        zeros?.deallocate()
-        if case .depthwise(let p) = kind { p.deallocate() }
     }
 }

@@ -1,13 +1,7 @@
+import KernelSupport
+import Kernels
 import Foundation
 import SwiftProtobuf
-
-/// Operators the engine implements, with the lowest opset each is supported from.
-public let supportedOps: [String: Int] = [
-    "Conv": 1, "Relu": 1, "Clip": 1, "Add": 1, "Mul": 1, "Sigmoid": 1,
-    "MaxPool": 1, "AveragePool": 1, "GlobalAveragePool": 1, "MatMul": 1, "Gemm": 1,
-    "Reshape": 5, "Flatten": 1, "Transpose": 1, "Softmax": 1, "Concat": 4,
-    "Identity": 1, "BatchNormalization": 1, "Constant": 1,
-]
 
 /// Opset range the importer accepts for the default ONNX domain.
 public let supportedOpsets = 7...21
@@ -110,8 +104,11 @@ public enum ONNXImporter {
         if t.dataLocation == .external {
             throw InferenceError("tensor '\(t.name)' uses external data, which is not supported: save the model with all weights inside the .onnx file")
         }
+        guard t.dims.count <= Limits.maxRank, t.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Limits.maxElements) }) else {
+            throw InferenceError("tensor '\(t.name)' has shape \(t.dims), which is not supported")
+        }
         let shape = t.dims.map { Int($0) }
-        let count = shape.reduce(1, *)
+        let count = try elementCount(shape, "tensor '\(t.name)'")
         /// `raw_data` (little-endian) copied straight into an array of T: weights are most
         /// of a model file, and each intermediate array is another page-faulted copy.
         func raw<T>(_: T.Type) throws -> [T] {

@@ -1,20 +1,33 @@
-/// Batch-independent graph rewrites, run once at load: Constant nodes to
-/// constants, constant folding (e.g. Reshape's shape input), Identity removal,
-/// BatchNormalization folded into the preceding Conv.
+/// Batch-independent graph rewrites, run once at load on a graph `GraphCheck`
+/// passed: Constant nodes to constants, constant folding (e.g. Reshape's shape
+/// input), Identity removal, BatchNormalization folded into the preceding Conv.
 public enum Optimizer {
+    /// Largest output (elements) and work (multiply-adds) a node computed only from
+    /// constants may have to be folded at load: real models fold shape arithmetic
+    /// and small parameter tensors, never big convolutions.
+    static let maxFoldElements = 1 << 22
+    static let maxFoldWork = 1 << 28
+
     public static func optimize(_ input: Graph) throws -> Graph {
         var g = input
         // Constant folding, in topological order: a node whose inputs are all constants becomes one.
         var kept: [Node] = []
         for node in g.nodes {
-            if node.opType == "Constant" {
-                g.constants[node.outputs[0]] = try Reference.evaluate(node, [], opset: g.opset)
+            let op = try parseOperator(node, opset: g.opset)
+            if let c = op as? ConstantOp {
+                g.constants[node.outputs[0]] = c.value
                 continue
             }
             let real = node.inputs.filter { !$0.isEmpty }
-            if !real.isEmpty, real.allSatisfy({ g.constants[$0] != nil }), node.outputs.count == 1 {
+            if !real.isEmpty, real.allSatisfy({ g.constants[$0] != nil }) {
                 let args = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
-                g.constants[node.outputs[0]] = try Reference.evaluate(node, args, opset: g.opset)
+                let shape = try op.outputShape(args.map { $0?.shape }, constants: args)
+                let elements = shape.reduce(1, *)
+                let work = elements * max(1, args.compactMap { $0?.count }.max() ?? 1)
+                guard elements <= maxFoldElements, work <= maxFoldWork else {
+                    throw InferenceError("node '\(node.name)' (\(node.opType)) computes only on constants and is too large to fold at load (output \(shape))")
+                }
+                g.constants[node.outputs[0]] = try op.reference(args)
                 continue
             }
             kept.append(node)
@@ -50,7 +63,8 @@ public enum Optimizer {
 
     /// Conv -> BatchNormalization (Conv output used only there) becomes one Conv
     /// with scaled weights and shifted bias: W' = W * s, b' = (b - mean) * s + beta,
-    /// s = gamma / sqrt(var + eps).
+    /// s = gamma / sqrt(var + eps). Only when every parameter has one value per
+    /// filter; otherwise the two stay apart and the plan rejects the mismatch.
     static func foldBatchNorm(_ g: inout Graph) throws {
         let uses = useCounts(g)
         var producer: [String: Int] = [:]
@@ -58,15 +72,16 @@ public enum Optimizer {
         var drop = Set<Int>()
         for (i, bn) in g.nodes.enumerated() where bn.opType == "BatchNormalization" {
             guard bn.inputs.count >= 5, let p = producer[bn.inputs[0]], g.nodes[p].opType == "Conv",
-                  uses[bn.inputs[0]] == 1,
-                  let w = g.constants[g.nodes[p].inputs[1]],
+                  uses[bn.inputs[0]] == 1, g.nodes[p].inputs.count > 1,
+                  let w = g.constants[g.nodes[p].inputs[1]], w.rank == 4, w.shape[0] > 0,
                   let scale = g.constants[bn.inputs[1]], let shift = g.constants[bn.inputs[2]],
                   let mean = g.constants[bn.inputs[3]], let variance = g.constants[bn.inputs[4]] else { continue }
             var conv = g.nodes[p]
             let m = w.shape[0]
-            let eps = bn.float("epsilon", 1e-5)
+            guard [scale, shift, mean, variance].allSatisfy({ $0.shape == [m] }) else { continue }
+            let eps = try BatchNormalizationOp(node: bn, opset: g.opset).epsilon
             let oldBias = conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? g.constants[conv.inputs[2]] : nil
-            if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && oldBias == nil { continue }
+            if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && oldBias?.count != m { continue }
             var nw = w
             let per = w.count / m
             var bias = [Float](repeating: 0, count: m)

@@ -1,3 +1,5 @@
+import KernelSupport
+import Kernels
 import Foundation
 
 /// Where a value lives while a plan runs.
@@ -32,10 +34,24 @@ final class Plan: @unchecked Sendable {
         for a in arenas { a.deallocate() }
     }
 
-    init(graph g: Graph, prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int) throws {
+    /// Builds the plan for `inputShapes`. `ops` are the graph's nodes, parsed and
+    /// checked at load (one per node, same order).
+    /// - Throws: `InferenceError` for shapes a node cannot take, or a plan over the size limits.
+    init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int) throws {
         var shapes: [String: [Int]] = [:]
         for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
         for (k, t) in g.constants { shapes[k] = t.shape }
+        func constant(_ v: String) -> Tensor? { v.isEmpty ? nil : g.constants[v] }
+
+        // --- Shapes of every value, node by node (each op checks what it is given).
+        for (n, op) in zip(g.nodes, ops) {
+            let inShapes = try n.inputs.map { v -> [Int]? in
+                if v.isEmpty { return nil }
+                guard let s = shapes[v] else { throw InferenceError("node '\(n.name)': input '\(v)' is not produced by any node") }
+                return s
+            }
+            shapes[n.outputs[0]] = try op.outputShape(inShapes, constants: n.inputs.map(constant))
+        }
 
         // Uses of each value and its producer, for fusion decisions.
         var uses: [String: Int] = [:]
@@ -46,7 +62,7 @@ final class Plan: @unchecked Sendable {
         }
         for o in g.outputs { uses[o, default: 0] += 1 }
 
-        // --- Fusion: Conv/Gemm (+ residual Add) (+ Relu/Clip) become one node.
+        // --- Fusion: Conv/Gemm (+ residual Add of the same shape) (+ Relu/Clip) become one node.
         struct Fused { var residual: String? = nil; var lo: Float = -.infinity; var hi: Float = .infinity; var output: String }
         var fused: [Int: Fused] = [:]
         var skip = Set<Int>()
@@ -57,29 +73,28 @@ final class Plan: @unchecked Sendable {
             if n.opType == "Conv", uses[f.output] == 1, let c = consumer[f.output], g.nodes[c].opType == "Add" {
                 let add = g.nodes[c]
                 let other = add.inputs[0] == f.output ? add.inputs[1] : add.inputs[0]
-                // The residual must exist before the conv runs and have the conv's shape (checked at build).
+                // The residual must exist before the conv runs and have the conv's shape (no broadcast).
                 let ready = g.constants[other] == nil && (producer[other].map { $0 < i } ?? true)
-                if ready && add.inputs[0] != add.inputs[1] {
+                if ready && add.inputs[0] != add.inputs[1] && shapes[other] == shapes[f.output] {
                     f.residual = other
                     f.output = add.outputs[0]
                     skip.insert(c)
                 }
             }
-            if uses[f.output] == 1, let c = consumer[f.output], g.nodes[c].opType == "Relu" || g.nodes[c].opType == "Clip" {
-                let act = g.nodes[c]
-                let ok = act.opType == "Relu" || act.inputs.dropFirst().allSatisfy { $0.isEmpty || g.constants[$0] != nil }
-                if ok {
-                    let (lo, hi) = act.opType == "Relu" ? (Float(0), Float.infinity)
-                        : Reference.clipBounds(act, act.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, opset: g.opset)
-                    f.lo = lo; f.hi = hi
-                    f.output = act.outputs[0]
-                    skip.insert(c)
-                }
+            if uses[f.output] == 1, let c = consumer[f.output], ops[c] is ReluOp {
+                f.lo = 0
+                f.output = g.nodes[c].outputs[0]
+                skip.insert(c)
+            } else if uses[f.output] == 1, let c = consumer[f.output], let clip = ops[c] as? ClipOp,
+                      let (lo, hi) = try? clip.bounds(g.nodes[c].inputs.map(constant)) {
+                f.lo = lo; f.hi = hi
+                f.output = g.nodes[c].outputs[0]
+                skip.insert(c)
             }
             fused[i] = f
         }
 
-        // --- Shapes and storage: aliases (Reshape/Flatten/Identity) share their input's storage.
+        // --- Storage: aliases (Reshape/Flatten/Identity) share their input's storage.
         var storageOf: [String: Int] = [:]
         var storageSize: [Int] = []
         var lastUse: [Int] = []
@@ -90,7 +105,7 @@ final class Plan: @unchecked Sendable {
             lastUse.append(step)
             defined.append(step)
         }
-        for (info, s) in zip(g.inputs, inputShapes) { newStorage(info.name, s.reduce(1, *), at: -1) }
+        for (info, s) in zip(g.inputs, inputShapes) { newStorage(info.name, try elementCount(s, "input '\(info.name)'"), at: -1) }
 
         // Build step descriptions first (shapes), then assign offsets, then closures.
         // Conv and pooling work on channels-last (NHWC) activations; values carry their
@@ -130,63 +145,48 @@ final class Plan: @unchecked Sendable {
             return key
         }
         for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
-            let inShapes = try n.inputs.map { v -> [Int]? in
-                if v.isEmpty { return nil }
-                guard let s = shapes[v] else { throw InferenceError("node '\(n.name)': input '\(v)' is not produced by any node") }
-                return s
-            }
-            let shape = try Plan.inferShape(n, inShapes, g)
+            let op = ops[i]
             var output = n.outputs[0]
             var inputs = n.inputs
             if let f = fused[i] {
                 output = f.output
-                if let r = f.residual {
-                    guard shapes[r] == shape else {
-                        throw InferenceError("node '\(n.name)': residual '\(r)' shape \(shapes[r] ?? []) != \(shape)")
-                    }
-                    inputs.append(r)
-                }
+                if let r = f.residual { inputs.append(r) }
             }
+            let shape = shapes[output]!
             // Layouts: which inputs each op reads channels-last, and what it writes.
             let firstNHWC = channelsLast.contains(inputs[0])
             var wantNHWC = [Bool](repeating: false, count: inputs.count)
             var outNHWC = false
             var layoutAlias = false
-            switch n.opType {
-            case "Conv":
+            switch type(of: op).layout {
+            case .channelsLast:
                 wantNHWC[0] = true
                 if fused[i]?.residual != nil { wantNHWC[inputs.count - 1] = true }
                 outNHWC = true
-            case "MaxPool", "AveragePool":
+            case .reducesToChannels:
                 wantNHWC[0] = true
-                outNHWC = true
-            case "GlobalAveragePool":
-                wantNHWC[0] = true
-            case "Relu", "Clip", "Sigmoid":
+            case .followsInput:
                 wantNHWC[0] = firstNHWC
                 outNHWC = firstNHWC
-            case "Add", "Mul":
+            case .followsSameShapeInputs:
                 // Same shapes and layouts: element by element in whatever layout they are.
                 if shapes[inputs[0]] == shapes[inputs[1]] && firstNHWC && channelsLast.contains(inputs[1]) {
                     wantNHWC = [true, true]
                     outNHWC = true
                 }
-            case "Transpose":
+            case .onnx:
                 // NHWC -> NCHW transposes (e.g. a TensorFlow model's input) cost nothing:
                 // the result is the same memory read channels-last.
-                if n.ints("perm") == [0, 3, 1, 2] && !firstNHWC && g.constants[inputs[0]] == nil {
+                if let t = op as? TransposeOp, t.isNHWCToNCHW, !firstNHWC, g.constants[inputs[0]] == nil {
                     layoutAlias = true
                     outNHWC = true
                 }
-            default:
-                break
             }
             for j in inputs.indices where !inputs[j].isEmpty && g.constants[inputs[j]] == nil {
                 inputs[j] = inLayout(inputs[j], nhwc: wantNHWC[j])
             }
-            shapes[output] = shape
             if outNHWC { channelsLast.insert(output) }
-            let alias = layoutAlias || (["Reshape", "Flatten", "Identity"].contains(n.opType) && g.constants[n.inputs[0]] == nil)
+            let alias = layoutAlias || (op is any AliasOperator && g.constants[n.inputs[0]] == nil)
             let step = pending.count
             for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
             if alias, let s = storageOf[inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
@@ -200,7 +200,7 @@ final class Plan: @unchecked Sendable {
             if let s = storageOf[outputNames[o]!] { lastUse[s] = Int.max }
         }
 
-        // --- Arena: first fit in a list of (offset, size) slots freed as values die.
+        // --- Arena: best fit in a list of (offset, size) slots freed as values die.
         var offsets = [Int](repeating: 0, count: storageSize.count)
         var free: [(offset: Int, size: Int)] = []
         var top = 0
@@ -219,6 +219,9 @@ final class Plan: @unchecked Sendable {
             } else {
                 offsets[s] = top
                 top += need
+                guard top <= Limits.maxArenaFloats else {
+                    throw InferenceError("the plan for input \(inputShapes) needs more than \(Limits.maxArenaFloats * 4 >> 20) MiB of activations")
+                }
             }
             live.append(s)
         }
@@ -248,7 +251,7 @@ final class Plan: @unchecked Sendable {
                   ps[i + 1].inputs[0] == ps[i].output, ps[i + 2].inputs[0] == ps[i + 1].output,
                   uses[ps[i].output] == 1, uses[ps[i + 1].output] == 1,
                   fused[ps[i].node]?.residual == nil, fused[ps[i + 1].node]?.residual == nil else { return nil }
-            return InvertedResidualNodes(nodes: ps.map { g.nodes[$0.node] }, prepared: ps.map { prepared[$0.node] },
+            return InvertedResidualNodes(convs: ps.map { ops[$0.node] as! ConvOp }, prepared: ps.map { prepared[$0.node] },
                                          shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shape],
                                          fused: ps.map { p in fused[p.node].map { ($0.lo, $0.hi) } ?? (-.infinity, .infinity) })
         }
@@ -265,7 +268,7 @@ final class Plan: @unchecked Sendable {
                     b.projectEpilogue.residual = residual.map { UnsafePointer($0.pointer(arena)) }
                     invertedResidualNHWC(x.pointer(arena), b, y: y.pointer(arena), threads: threads)
                 }
-                stepNames.append("Block \(nodes.nodes.map(\.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shape)")
+                stepNames.append("Block \(nodes.convs.map(\.attrs.node.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shape)")
                 stepFlops.append(block.flops)
                 flopCount += block.flops
                 index += 2
@@ -289,9 +292,10 @@ final class Plan: @unchecked Sendable {
             }
             let inShapes = p.inputs.map { $0.isEmpty ? [] : shapes[$0]! }
             let f = fused[p.node] ?? Fused(output: p.output)
-            let (step, flops) = try Plan.build(node: n, prepared: prepared[p.node], inputs: ins, inputShapes: inShapes,
-                                               output: location(p.output), outputShape: p.shape, fused: (f.residual != nil, f.lo, f.hi),
-                                               graph: g, threads: threads)
+            let lowering = Lowering(node: n, inputs: ins, inputShapes: inShapes, constants: p.inputs.map(constant),
+                                    output: location(p.output), outputShape: p.shape, prepared: prepared[p.node],
+                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset, threads: threads)
+            let (step, flops) = try ops[p.node].lower(lowering)
             flopCount += flops
             if let step {
                 built.append(step)

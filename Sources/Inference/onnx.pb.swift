@@ -14,6 +14,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 #if canImport(FoundationEssentials)
+import KernelSupport
+import Kernels
 import FoundationEssentials
 #else
 import Foundation

@@ -1,4 +1,5 @@
 import Dispatch
+import KernelSupport
 
 // Convolutions run on NHWC activations: a pixel's channels are contiguous, so
 // every Conv is a GEMM of pixels (rows) by filters (columns) whose left
@@ -8,28 +9,10 @@ import Dispatch
 // and a batch simply adds rows. Depthwise convs and pools vectorise across
 // channels. Measured against the previous NCHW im2col engine: see README (Speed).
 
-/// Shapes of an NHWC convolution: x [N, H, W, C] -> y [N, OH, OW, M].
-struct ConvShape {
-    var batch: Int
-    var h: Int
-    var w: Int
-    var c: Int
-    var oh: Int
-    var ow: Int
-    var m: Int
-    var win: Window2D
-
-    /// A fully connected layer as a 1x1 conv over `rows` one-pixel images: x [rows, K] -> y [rows, units].
-    /// It has no padding, so `convNHWC` never reads its `zeros` row (callers pass the input).
-    static func dense(rows: Int, k: Int, units: Int) -> ConvShape {
-        ConvShape(batch: rows, h: 1, w: 1, c: k, oh: 1, ow: 1, m: units, win: Window2D(kernel: (1, 1)))
-    }
-}
-
 /// NHWC convolution (any kernel, stride, dilation, pads, groups) as an indirect GEMM:
 /// y [N*OH*OW, M] = rows of x gathered per tap [N*OH*OW, taps*Cg] @ filters [taps*Cg, M] per group.
 /// `zeros` holds at least Cg zeros (the row padding taps point at), kw*Cg for ungrouped convs.
-func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels, epilogue e: Epilogue,
+package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: FilterPanels, epilogue e: Epilogue,
               zeros: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, threads: Int) {
     let rows = s.batch * s.oh * s.ow
     let tiles = (rows + MR - 1) / MR
@@ -330,7 +313,7 @@ func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
 
 /// Depthwise conv (one filter per channel) on NHWC, SIMD across channels.
 /// x [N, H, W, C] -> y [N, OH, OW, C]; weights [kh*kw][C]; epilogue bias [C].
-func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
+package func depthwiseNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, weights: UnsafePointer<Float>, epilogue e: Epilogue,
                    y: UnsafeMutablePointer<Float>, threads: Int) {
     let win = s.win, c = s.c, kh = win.kernel.h
     let useful = threadsWorth(flops: 2 * s.batch * s.oh * s.ow * c * kh * win.kernel.w, threads: threads)
@@ -502,7 +485,7 @@ func depthwisePixels(_ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: 
 /// Max or average pooling on NHWC, SIMD across channels.
 /// x [N, H, W, C] -> y [N, OH, OW, C]. Average: the divisor counts the cells
 /// inside the image, or with `countIncludePad` those inside the explicit padding.
-func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countIncludePad: Bool,
+package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countIncludePad: Bool,
               y: UnsafeMutablePointer<Float>, threads: Int) {
     let win = s.win, c = s.c
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
@@ -567,7 +550,7 @@ func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countInclu
 }
 
 /// GlobalAveragePool on NHWC: x [N, P, C] (P = H*W pixels) -> y [N, C].
-func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, c: Int, y: UnsafeMutablePointer<Float>) {
+package func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, c: Int, y: UnsafeMutablePointer<Float>) {
     let scale = 1 / Float(pixels)
     for b in 0..<batch {
         let out = y + b * c
@@ -588,7 +571,7 @@ func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, c: In
 
 /// Layout change between NCHW and NHWC of `batch` images of `c` channels x `pixels`:
 /// toNHWC: x [N, C, P] -> y [N, P, C]; otherwise x [N, P, C] -> y [N, C, P].
-func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels: Int, toNHWC: Bool, y: UnsafeMutablePointer<Float>) {
+package func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels: Int, toNHWC: Bool, y: UnsafeMutablePointer<Float>) {
     // Blocks of 8 channels x 64 pixels keep both sides' lines in L1.
     for b in 0..<batch {
         let src = x + b * c * pixels, dst = y + b * c * pixels

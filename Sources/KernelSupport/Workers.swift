@@ -9,9 +9,9 @@ import Synchronization
 /// ops take (a 7x7 or depthwise layer runs in tens of microseconds). These
 /// workers poll for a short while after each job before sleeping, so the next op
 /// of the same inference finds them awake (onnxruntime's pool spins the same way).
-final class Workers: @unchecked Sendable {
+package final class Workers: @unchecked Sendable {
     /// One pool per process, sized to the machine's cores (the caller is one of them).
-    static let shared = Workers(count: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
+    package static let shared = Workers(count: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
     /// How long an idle worker keeps polling before it blocks, in ns.
     private static let spin: UInt64 = 200_000
@@ -42,7 +42,7 @@ final class Workers: @unchecked Sendable {
     }
 
     /// Runs body(i) for i in 0..<n on the caller and the workers; returns when all are done.
-    func run(_ n: Int, _ body: (Int) -> Void) {
+    package func run(_ n: Int, _ body: (Int) -> Void) {
         if n <= 1 { if n == 1 { body(0) }; return }
         guard workerCount > 0, n < 1 << 20,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {

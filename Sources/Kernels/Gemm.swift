@@ -1,7 +1,9 @@
+import KernelSupport
+
 /// Register tile of the GEMM microkernel: 6 rows (pixels) x 16 columns (filters,
 /// two SIMD8 vectors): 12 accumulators, fits the 16 AVX2 registers.
 let MR = 6
-let NR = 16
+package let NR = 16
 /// K block of big-K convs: a 256 x 16 filter micro-panel is 16 KB, half of L1.
 let KC = 256
 
@@ -14,43 +16,32 @@ let zeroBias: UnsafePointer<Float> = {
     return UnsafePointer(p)
 }()
 
-/// What a kernel does to each output value before storing it:
-/// y = clamp(acc + bias[column] + residual[same index], lo, hi).
-struct Epilogue {
-    /// Layout: [M], one value per output column (channel / unit). nil: no bias.
-    var bias: UnsafePointer<Float>? = nil
-    /// Same layout as the output. nil: no residual.
-    var residual: UnsafePointer<Float>? = nil
-    var lo: Float = -.infinity
-    var hi: Float = .infinity
-}
-
 /// The right-hand GEMM operand (filters) in 16-column panels.
 /// Layout of `data`: [groups][panels][taps][cg][16]: panel p holds columns
 /// 16p..16p+15 of its group side by side for every K index (tap, input channel);
 /// columns past the end are zero.
-struct FilterPanels {
-    let data: UnsafePointer<Float>
-    let groups: Int
+package struct FilterPanels {
+    package let data: UnsafePointer<Float>
+    package let groups: Int
     /// Columns (filters) per group.
-    let mg: Int
+    package let mg: Int
     /// Input channels per group.
-    let cg: Int
+    package let cg: Int
     /// Window taps (kh * kw); 1 for a plain matrix product.
-    let taps: Int
+    package let taps: Int
 
     /// 16-column panels per group.
-    var panels: Int { (mg + NR - 1) / NR }
+    package var panels: Int { (mg + NR - 1) / NR }
     /// Floats in one panel: K (= taps * cg) rows of 16.
-    var panelSize: Int { taps * cg * NR }
+    package var panelSize: Int { taps * cg * NR }
     /// Floats in all panels.
-    var count: Int { groups * panels * panelSize }
+    package var count: Int { groups * panels * panelSize }
 
-    func panel(group: Int, _ p: Int) -> UnsafePointer<Float> { data + (group * panels + p) * panelSize }
+    package func panel(group: Int, _ p: Int) -> UnsafePointer<Float> { data + (group * panels + p) * panelSize }
 
     /// Fills `dst` (`count` floats) with `value(f, ci, tap)`: column f (0..<groups*mg),
     /// input channel ci of its group, tap.
-    static func pack(into dst: UnsafeMutablePointer<Float>, groups: Int, mg: Int, cg: Int, taps: Int,
+    package static func pack(into dst: UnsafeMutablePointer<Float>, groups: Int, mg: Int, cg: Int, taps: Int,
                      _ value: (Int, Int, Int) -> Float) -> FilterPanels {
         let view = FilterPanels(data: dst, groups: groups, mg: mg, cg: cg, taps: taps)
         dst.update(repeating: 0, count: view.count)
@@ -68,10 +59,10 @@ struct FilterPanels {
 }
 
 /// Filter panels packed once at model load, owning their memory.
-final class PackedFilters: @unchecked Sendable {
-    let panels: FilterPanels
+package final class PackedFilters: @unchecked Sendable {
+    package let panels: FilterPanels
 
-    init(groups: Int, mg: Int, cg: Int, taps: Int, _ value: (Int, Int, Int) -> Float) {
+    package init(groups: Int, mg: Int, cg: Int, taps: Int, _ value: (Int, Int, Int) -> Float) {
         let size = groups * ((mg + NR - 1) / NR) * taps * cg * NR
         let data = allocateFloats(max(size, 1))
         panels = FilterPanels.pack(into: data, groups: groups, mg: mg, cg: cg, taps: taps, value)

@@ -1,3 +1,5 @@
+import KernelSupport
+
 // An inverted residual block (MobileNetV2, EfficientNet-Lite) is three convs:
 // a 1x1 "expand" to E = 4..6x the channels, a depthwise conv on that wide
 // tensor, and a 1x1 "project" back down (plus the block input as residual).
@@ -7,21 +9,32 @@
 // block's input and output touch memory.
 
 /// The three convs of an inverted residual block on NHWC, weights as prepared at load.
-struct InvertedResidual {
+package struct InvertedResidual {
     /// x [N, H, W, C] -> expanded [N, H, W, E]: a 1x1 conv (filters C x E).
-    var expand: FilterPanels
+    package var expand: FilterPanels
     /// Bias [E] and clamp of the expand conv.
-    var expandEpilogue: Epilogue
+    package var expandEpilogue: Epilogue
     /// The depthwise conv: batch N, h/w = H/W, c = m = E, oh/ow = OH/OW.
-    var depthwise: ConvShape
+    package var depthwise: ConvShape
     /// Layout: [kh*kw][E].
-    var depthwiseWeights: UnsafePointer<Float>
+    package var depthwiseWeights: UnsafePointer<Float>
     /// Bias [E] and clamp of the depthwise conv.
-    var depthwiseEpilogue: Epilogue
+    package var depthwiseEpilogue: Epilogue
     /// [N, OH, OW, E] -> y [N, OH, OW, M]: a 1x1 conv (filters E x M).
-    var project: FilterPanels
+    package var project: FilterPanels
     /// Bias [M], clamp, and the residual [N, OH, OW, M] (the whole tensor) or nil.
-    var projectEpilogue: Epilogue
+    package var projectEpilogue: Epilogue
+
+    package init(expand: FilterPanels, expandEpilogue: Epilogue, depthwise: ConvShape, depthwiseWeights: UnsafePointer<Float>,
+                 depthwiseEpilogue: Epilogue, project: FilterPanels, projectEpilogue: Epilogue) {
+        self.expand = expand
+        self.expandEpilogue = expandEpilogue
+        self.depthwise = depthwise
+        self.depthwiseWeights = depthwiseWeights
+        self.depthwiseEpilogue = depthwiseEpilogue
+        self.project = project
+        self.projectEpilogue = projectEpilogue
+    }
 
     /// Input rows a band of output rows o0..<o1 reads (clipped to the image).
     func inputRows(_ o0: Int, _ o1: Int) -> Range<Int> {
@@ -36,7 +49,7 @@ struct InvertedResidual {
 /// Threads split each image's output rows; each task keeps its own ring of
 /// expanded rows (a task's first band expands its halo rows again: a few rows
 /// per task).
-func invertedResidualNHWC(_ x: UnsafePointer<Float>, _ b: InvertedResidual, y: UnsafeMutablePointer<Float>, threads: Int) {
+package func invertedResidualNHWC(_ x: UnsafePointer<Float>, _ b: InvertedResidual, y: UnsafeMutablePointer<Float>, threads: Int) {
     let d = b.depthwise, win = d.win, e = d.c, cin = b.expand.cg, m = b.project.mg
     let eRow = d.w * e, dRow = d.ow * e
     // Rows the ring must hold for a band of `band` output rows.
@@ -100,44 +113,5 @@ func invertedResidualNHWC(_ x: UnsafePointer<Float>, _ b: InvertedResidual, y: U
             }
         }
         if tasks <= 1 { work(0) } else { Workers.shared.run(tasks, work) }
-    }
-}
-
-/// Three consecutive Conv nodes of a plan that may form an inverted residual block.
-struct InvertedResidualNodes {
-    let nodes: [Node]
-    let prepared: [PreparedWeights?]
-    /// Input shapes (NCHW as ONNX states them) of the three convs, then the project's output shape.
-    let shapes: [[Int]]
-    /// Clamp bounds fused into each conv.
-    let fused: [(lo: Float, hi: Float)]
-
-    /// The block and its FLOPs, or nil when the convs are not 1x1 -> depthwise -> 1x1
-    /// (ungrouped 1x1 convs without stride or padding, 4-D shapes).
-    func build() throws -> (block: InvertedResidual, flops: Double)? {
-        guard nodes.count == 3, shapes.allSatisfy({ $0.count == 4 }),
-              let p0 = prepared[0], let p1 = prepared[1], let p2 = prepared[2],
-              case .conv(let expand) = p0.kind, case .depthwise(let dwWeights) = p1.kind, case .conv(let project) = p2.kind,
-              expand.panels.groups == 1, expand.panels.taps == 1, project.panels.groups == 1, project.panels.taps == 1
-        else { return nil }
-        let x = shapes[0], ex = shapes[1], dx = shapes[2], out = shapes[3]
-        // Only where the expanded tensor outgrows L2 (1 MB per core on the machines we
-        // measure): smaller blocks already run from cache as three ops, and bands
-        // would only add per-call overhead (measured: ~3% slower at 14x14).
-        guard ex[1] * ex[2] * ex[3] * 4 >= 1 << 20 else { return nil }
-        let one = Window2D(kernel: (1, 1))
-        guard try Window2D(node: nodes[0], kernel: (1, 1), inH: x[2], inW: x[3]) == one,
-              try Window2D(node: nodes[2], kernel: (1, 1), inH: dx[2], inW: dx[3]) == one,
-              ex[2...3] == x[2...3], out[2...3] == dx[2...3] else { return nil }
-        let win = try Window2D(node: nodes[1], kernel: (p1.weightShape[2], p1.weightShape[3]), inH: ex[2], inW: ex[3])
-        let dw = ConvShape(batch: x[0], h: ex[2], w: ex[3], c: ex[1], oh: dx[2], ow: dx[3], m: dx[1], win: win)
-        let block = InvertedResidual(
-            expand: expand.panels, expandEpilogue: Epilogue(bias: p0.bias.map { UnsafePointer($0) }, lo: fused[0].lo, hi: fused[0].hi),
-            depthwise: dw, depthwiseWeights: dwWeights,
-            depthwiseEpilogue: Epilogue(bias: p1.bias.map { UnsafePointer($0) }, lo: fused[1].lo, hi: fused[1].hi),
-            project: project.panels, projectEpilogue: Epilogue(bias: p2.bias.map { UnsafePointer($0) }, lo: fused[2].lo, hi: fused[2].hi))
-        let taps = win.kernel.h * win.kernel.w
-        let flops = 2.0 * Double(x[0]) * Double(x[2] * x[3] * x[1] * ex[1] + dx[2] * dx[3] * ex[1] * (taps + out[1]))
-        return (block, flops)
     }
 }

@@ -1,8 +1,9 @@
 import CSIMD
+import KernelSupport
 import Foundation
 
 /// y[i] = clamp(x[i], lo, hi) (Relu: lo 0; Clip), 8 lanes at a time. x and y may alias.
-func clampKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float) {
+package func clampKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float) {
     let loV = V8(repeating: lo), hiV = V8(repeating: hi)
     var i = 0
     while i + 8 <= count {
@@ -14,12 +15,12 @@ func clampKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, co
 }
 
 /// y[i] = 1 / (1 + exp(-x[i])).
-func sigmoidKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+package func sigmoidKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { y[i] = 1 / (1 + Foundation.exp(-x[i])) }
 }
 
 /// y = a (+ or *) b for same-shape operands, then clamp; 8 lanes at a time.
-func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+package func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                   multiply: Bool, lo: Float, hi: Float) {
     let loV = V8(repeating: lo), hiV = V8(repeating: hi)
     var i = 0
@@ -34,7 +35,7 @@ func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: Uns
 
 /// Broadcast binary op: y[i] = a[ia(i)] op b[ib(i)], with per-dimension input
 /// strides (0 where broadcast). The innermost dimension runs as a tight loop.
-func broadcastKernel(_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<Float>, _ sb: [Int],
+package func broadcastKernel(_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<Float>, _ sb: [Int],
                      _ y: UnsafeMutablePointer<Float>, shape: [Int], multiply: Bool) {
     let rank = shape.count
     let inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
@@ -60,7 +61,7 @@ func broadcastKernel(_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<
 
 /// Softmax of `outer` rows of `len` values each, rows `inner` apart element-wise
 /// (inner 1: contiguous rows). Max-subtracted for stability.
-func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, len: Int, inner: Int) {
+package func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, len: Int, inner: Int) {
     for o in 0..<outer {
         for i in 0..<inner {
             let base = o * len * inner + i
@@ -75,7 +76,7 @@ func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
 }
 
 /// General permutation of a row-major tensor.
-func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y: UnsafeMutablePointer<Float>) {
+package func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [Int], _ y: UnsafeMutablePointer<Float>) {
     let outShape = perm.map { inShape[$0] }
     let inStrides = rowMajorStrides(inShape)
     let src = perm.map { inStrides[$0] }

@@ -3,12 +3,12 @@ import Foundation
 /// Reusable scratch buffers for kernels (packed B panels, padded planes).
 /// Freshly allocated large blocks come from mmap and page-fault on first touch
 /// every call; recycling them keeps steady-state runs allocation-free.
-enum Scratch {
+package enum Scratch {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var pool: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
 
     /// Runs `body` with a buffer of at least `count` floats (contents undefined).
-    static func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+    package static func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         lock.lock()
         var buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)
         // Best fit: a small request taking a big buffer would make the next big
@@ -38,7 +38,7 @@ enum Scratch {
 /// to be backed by transparent huge pages where the kernel only grants them on
 /// request (THP "madvise" mode, as here): conv rows and filter panels spread
 /// over many 4 KB pages otherwise cost TLB misses.
-func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+package func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
     let bytes = count * MemoryLayout<Float>.stride
     let huge = 2 << 20
     guard bytes >= huge else {

@@ -62,6 +62,13 @@ public final class Model: @unchecked Sendable {
         try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).flops / 1e9
     }
 
+    /// The shape of output `name` for one input of batch 1 (dynamic dimensions 1).
+    public func outputShape(_ name: String) throws -> [Int] {
+        let p = try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1)
+        guard let shape = p.outputShape(name) else { throw InferenceError("model has no output '\(name)'") }
+        return shape
+    }
+
     /// The steps a run at batch 1 executes, one line each ("Conv name [in] -> [out]",
     /// "Block expand > depthwise > project ...", layout conversions): shows what the
     /// plan fused.

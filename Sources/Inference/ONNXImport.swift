@@ -20,14 +20,18 @@ public enum ONNXImporter {
     /// The file's bytes, memory-mapped: Foundation's `Data(contentsOf:)` reads (copies)
     /// the whole file on Linux even when asked to map, and a model file is tens of MB
     /// of fresh pages to fault in before parsing starts.
-    static func mapFile(_ url: URL) throws -> Data {
+    public static func mapFile(_ url: URL) throws -> Data {
         func failure(_ code: Int32) -> InferenceError { InferenceError("\(url.path): cannot read: \(String(cString: strerror(code)))") }
-        let fd = open(url.path, O_RDONLY)
+        // stat before open: opening a FIFO blocks until a writer comes, and a device
+        // may never end. O_NONBLOCK too, for a file swapped in between the two calls.
+        var st = stat()
+        guard stat(url.path, &st) == 0 else { throw failure(errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw InferenceError("\(url.path): not a regular file") }
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw failure(errno) }
         defer { close(fd) }
-        var st = stat()
         guard fstat(fd, &st) == 0 else { throw failure(errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw failure(EISDIR) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw InferenceError("\(url.path): not a regular file") }
         let size = Int(st.st_size)
         if size == 0 { return Data() }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { throw failure(errno) }

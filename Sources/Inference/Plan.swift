@@ -309,6 +309,9 @@ final class Plan: @unchecked Sendable {
         constants = owned
     }
 
+    /// The shape output `name` has in this plan.
+    func outputShape(_ name: String) -> [Int]? { outputSlots.first { $0.name == name }?.shape }
+
     /// True when every output's first dimension is the batch size `batch`, so
     /// outputs of sub-batches can be concatenated.
     func outputsFollowBatch(_ batch: Int) -> Bool {

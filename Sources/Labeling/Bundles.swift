@@ -76,6 +76,38 @@ public struct ModelBundle: Sendable {
 
     public static let builtIn = [openNSFW, efficientNetLite0, mobileNetV2]
 
+    /// Classes the model scores per image, when fixed (open_nsfw: 2, ImageNet: 1000).
+    public var classCount: Int? {
+        switch task {
+        case .moderation: return 2
+        case .topics: return 1000
+        case .custom: return nil
+        }
+    }
+
+    /// Checks that `model` (from `file`) takes the picture this bundle feeds and
+    /// gives the scores it reads, so a wrong model file is one error at load rather
+    /// than a failure per video.
+    /// - Throws: `InferenceError` naming the file and what it expects.
+    public func check(_ model: Model, file: URL) throws {
+        guard model.inputs.count == 1, let input = model.inputs.first else {
+            throw InferenceError("\(file.path): has \(model.inputs.count) inputs; an image classifier takes one")
+        }
+        let s = inputSize
+        let fed: [Int] = layout == .nchw ? [1, 3, s, s] : [1, s, s, 3]
+        guard input.shape.count == 4, zip(input.shape, fed).allSatisfy({ $0 == nil || $0 == $1 }) else {
+            let want = input.shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ")
+            throw InferenceError("\(file.path): expects input [\(want)], but gets \(layout.rawValue.uppercased()) pictures [N, \(fed[1...].map(String.init).joined(separator: ", "))]\(task == .custom ? " (set --input-size to the model's picture size)" : "")")
+        }
+        guard let output = model.outputNames.first else { throw InferenceError("\(file.path): has no outputs") }
+        let shape = try model.outputShape(output)
+        let perImage = shape.dropFirst().reduce(1, *)
+        guard shape.first == 1, perImage >= 1 else { throw InferenceError("\(file.path): output '\(output)' has shape \(shape); one row of scores per image was expected") }
+        if let n = classCount, perImage != n {
+            throw InferenceError("\(file.path): output '\(output)' gives \(perImage) scores per image, \(name) has \(n)")
+        }
+    }
+
     /// Converts RGB pictures (all `inputSize` square) into one input tensor [N, 3, S, S] or [N, S, S, 3].
     public func tensor(from images: [RGBImage]) -> Tensor {
         let s = inputSize, plane = s * s

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 
 /// SHA-256 (FIPS 180-4), for the model fingerprints reports carry.
 /// Foundation on Linux has no CryptoKit; this avoids a dependency for one hash.
@@ -54,16 +55,17 @@ public enum SHA256 {
     /// Digest of a file, cached in `FILE.sha256` beside it ("<hex> <size> <mtime>")
     /// so a 20 MB model is hashed once, not on every run; stale caches are ignored.
     public static func fileHex(_ url: URL) throws -> String {
-        let attrs = try FileManager.default.attributesOfItem(atPath: url.path)
-        let size = (attrs[.size] as? NSNumber)?.int64Value ?? -1
-        let mtime = Int64(((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
-        let stamp = "\(size) \(mtime)"
+        var st = stat()
+        guard stat(url.path, &st) == 0 else { throw InferenceError("\(url.path): cannot read: \(String(cString: strerror(errno)))") }
+        let mtime = Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+        let stamp = "\(st.st_size) \(mtime)"
         let cache = url.appendingPathExtension("sha256")
-        if let text = try? String(contentsOf: cache, encoding: .utf8) {
-            let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
+        if let data = FileManager.default.contents(atPath: cache.path), data.count < 256 {
+            let parts = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[1] == stamp, parts[0].count == 64 { return String(parts[0]) }
         }
-        let digest = hex(of: try Data(contentsOf: url, options: .mappedIfSafe))
+        // Mapped, and refused unless a regular file (a FIFO would block).
+        let digest = hex(of: try ONNXImporter.mapFile(url))
         try? "\(digest) \(stamp)\n".write(to: cache, atomically: true, encoding: .utf8)
         return digest
     }

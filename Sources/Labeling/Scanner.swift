@@ -88,13 +88,19 @@ public final class VideoScanner {
         let threads = options.threads
         func load(_ bundle: ModelBundle) throws -> LoadedModel {
             let file = try locator.find(bundle.fileName)
-            return LoadedModel(bundle: bundle, model: PendingModel { try Model(contentsOf: file, threads: threads) },
-                               sha256: try SHA256.fileHex(file))
+            return LoadedModel(bundle: bundle, model: PendingModel {
+                let m = try Model(contentsOf: file, threads: threads)
+                try bundle.check(m, file: file)
+                return m
+            }, sha256: try SHA256.fileHex(file))
         }
         nsfw = try load(.openNSFW)
         topics = try load(options.topicModel)
         let namesURL = try locator.find("imagenet-classes.txt")
-        classNames = try String(contentsOf: namesURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        guard let names = FileManager.default.contents(atPath: namesURL.path), names.count < 1 << 20 else {
+            throw InferenceError("\(namesURL.path): cannot read the class names")
+        }
+        classNames = String(decoding: names, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .prefix(1000).map(String.init)
         guard classNames.count == 1000 else { throw InferenceError("\(namesURL.path): expected 1000 class names") }
         if let spec = options.custom {
@@ -107,6 +113,7 @@ public final class VideoScanner {
                                      fileName: spec.url.lastPathComponent, preprocessing: spec.preprocessing, layout: layout,
                                      inputSize: spec.inputSize,
                                      resize: spec.preprocessing == .caffeBGR ? .centralRegion(fraction: 0.875) : .centerCrop(fraction: 0.875))
+            try bundle.check(probe, file: spec.url)
             custom = (LoadedModel(bundle: bundle, model: PendingModel(loaded: probe), sha256: try SHA256.fileHex(spec.url)), spec)
         } else {
             custom = nil
@@ -160,7 +167,8 @@ public final class VideoScanner {
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
             do { scores += try classify(batch) } catch {
-                inferenceError = error
+                // Our own input tensors: a failure is the model's, and stops every file.
+                inferenceError = error is ModelLoadError ? error : ModelLoadError(underlying: error)
                 queue.cancel()
                 break
             }
@@ -176,14 +184,15 @@ public final class VideoScanner {
         return makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments)
     }
 
-    /// Runs every model on a batch of frames. With several threads and frames, each
-    /// thread takes every n-th frame through all the models on its own, one frame
-    /// at a time: one hand-over per batch instead of one per op, and one plan
-    /// shape per model whatever size the batches arrive in (each new shape costs
-    /// a plan and a freshly faulted arena).
+    /// Runs every model on a batch of frames, always one frame per model run (batch 1):
+    /// a frame's scores must not depend on which frames shared its batch (that
+    /// depends on decode timing; a batch-1 fully connected layer sums in another
+    /// order than a batch-8 one, and 0.0601 became 0.0602). With several threads
+    /// and frames, each thread takes every n-th frame through all the models on its
+    /// own; one frame alone gets the threads inside each op.
     func classify(_ frames: [SampledFrame]) throws -> [FrameScores] {
         let parts = min(options.threads, frames.count)
-        if parts <= 1 { return try classify(frames, threads: options.threads) }
+        if parts <= 1 { return try frames.flatMap { try classify([$0], threads: options.threads) } }
         let results = UnsafeMutablePointer<Result<[FrameScores], Error>>.allocate(capacity: frames.count)
         defer { results.deinitialize(count: frames.count); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: parts) { part in

@@ -277,8 +277,14 @@ public final class FrameSampler {
             }
             guard hit, let t = lastDecodedTime else { return false }
             if t - halfTick > limit { return false }
-            // This frame also answers every later target it is at or after: skip those.
-            repeat { targetIndex += 1 } while begin + Double(targetIndex) * step <= t + halfTick
+            // This frame also answers every later target it is at or after: skip those
+            // (computed, not stepped: a corrupt timestamp far ahead would take forever).
+            let answered = ((t + halfTick - begin) / step).rounded(.down) + 1
+            targetIndex = answered >= Double(Int.max / 2) ? Int.max / 2 : max(targetIndex + 1, Int(answered))
+            // Rounding may leave the index one off either way: settle it exactly.
+            while targetIndex > 1 && begin + Double(targetIndex - 1) * step > t + halfTick { targetIndex -= 1 }
+            var nudges = 0
+            while nudges < 4 && begin + Double(targetIndex) * step <= t + halfTick { targetIndex += 1; nudges += 1 }
             return true
         }
     }

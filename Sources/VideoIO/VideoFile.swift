@@ -255,14 +255,23 @@ public final class VideoFile {
     func seconds(_ ts: Int64) -> Double {
         let tb = stream.pointee.time_base
         let start = stream.pointee.start_time == vl_nopts_value() ? 0 : stream.pointee.start_time
-        return Double(ts - start) * Double(tb.num) / Double(tb.den)
+        guard tb.den != 0 else { return 0 }
+        // In Double: a corrupt timestamp minus the start may not fit an Int64.
+        return (Double(ts) - Double(start)) * Double(tb.num) / Double(tb.den)
     }
 
     /// The stream timestamp for `seconds` since the stream start.
+    /// Clamped to ±2^62: a file's time base and start time are untrusted, and a
+    /// Double beyond Int64 would trap in the conversion.
     func timestamp(_ seconds: Double) -> Int64 {
         let tb = stream.pointee.time_base
         let start = stream.pointee.start_time == vl_nopts_value() ? 0 : stream.pointee.start_time
-        return start + Int64((seconds * Double(tb.den) / Double(tb.num)).rounded(.down))
+        guard tb.num > 0, tb.den > 0 else { return start }
+        let ticks = (seconds * Double(tb.den) / Double(tb.num)).rounded(.down)
+        let limit = Double(Int64(1) << 62)
+        let clamped = ticks.isNaN ? 0 : Int64(min(max(ticks, -limit), limit))
+        let (sum, overflow) = start.addingReportingOverflow(clamped)
+        return overflow ? (clamped > 0 ? Int64.max : Int64.min) : sum
     }
 
     /// Probes a file without keeping it open.

@@ -66,9 +66,18 @@ struct Batch: ParsableCommand {
         }
         let fingerprint = SHA256.hex(of: Data((optionsKey(options) + scanner.modelHashes.joined(separator: ",")).utf8))
 
+        var unnamedFailures = 0
         let sink: RecordSink
         do { sink = try RecordSink(path: output, resume: resume, fingerprint: fingerprint, inputs: Set(files)) } catch {
             throw CLIError(message: "\(error)")
+        }
+        // Names JSON cannot carry are failures the output shows, not files silently left out.
+        for name in inputs.unnamed where !sink.isDone(name) {
+            printError("\(name): \(BatchInputs.unnamedReason)")
+            var record = ErrorRecord(path: name, category: VideoError.Category.notFound.rawValue, message: BatchInputs.unnamedReason)
+            record.fingerprint = fingerprint
+            try write(jsonLine(record), to: sink, state: BatchState(total: 0, alreadyDone: 0))
+            unnamedFailures += 1
         }
         let todo = files.filter { !sink.isDone($0) }
         let state = BatchState(total: files.count, alreadyDone: files.count - todo.count)
@@ -107,7 +116,7 @@ struct Batch: ParsableCommand {
             throw ExitCode(130)
         }
         // Records kept from an earlier run count too: the status reflects what the output holds.
-        if state.failed > 0 || sink.keptFailures > 0 { throw InputFailure() }
+        if state.failed > 0 || sink.keptFailures > 0 || unnamedFailures > 0 { throw InputFailure() }
     }
 
     /// Writes one record; a failing output stops the whole batch (every later record would fail too).

@@ -93,7 +93,9 @@ struct Check: ParsableCommand {
             do { reports = try loadReports(report) } catch { throw CLIError.usage("\(error)") }
         } else {
             let files: [String]
-            do { files = try BatchInputs(paths: paths, recursive: true).expand() } catch { throw CLIError.usage("\(error)") }
+            var inputs = BatchInputs(paths: paths, recursive: true)
+            do { files = try inputs.expand() } catch { throw CLIError.usage("\(error)") }
+            for name in inputs.unnamed { reports.append(LoadedReport(path: name, report: nil, error: BatchInputs.unnamedReason)) }
             let scanner: VideoScanner
             do {
                 scanner = try VideoScanner(options: try labeling.scanOptions(sampling: sampling.options), locator: labeling.locator())

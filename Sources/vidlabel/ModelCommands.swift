@@ -73,13 +73,16 @@ struct BenchModel: ParsableCommand {
 
     @Argument(help: "An .onnx file.")
     var file: String
-    @Option(help: "Batch size.") var batch: Int = 1
-    @Option(help: "Threads.") var threads: Int = 1
-    @Option(help: "Timed runs.") var runs: Int = 30
-    @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
+    @Option(parsing: .unconditional, help: "Batch size.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "Threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Timed runs.") var runs: Int = 30
+    @Option(parsing: .unconditional, help: "Untimed warm-up runs.") var warmup: Int = 3
 
     func validate() throws {
-        if batch < 1 || threads < 1 || runs < 1 || warmup < 0 { throw ValidationError("--batch, --threads and --runs must be >= 1") }
+        try check(batch, "--batch", in: 1...64)
+        try check(threads, "--threads", in: Bounds.threads)
+        try check(runs, "--runs", in: 1...100_000)
+        try check(warmup, "--warmup", in: 0...10_000)
     }
 
     struct Result: Encodable {
@@ -92,6 +95,9 @@ struct BenchModel: ParsableCommand {
             let model = try Model(contentsOf: URL(fileURLWithPath: file), threads: threads)
             let info = model.inputs[0]
             let shape = info.shape.enumerated().map { i, d in d ?? (i == 0 ? batch : 1) }
+            guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= 1 << 27 else {
+                throw InferenceError("\(file): input \(shape) is too large to benchmark")
+            }
             let input = Tensor.random(shape, seed: 42)
             let feeds = [info.name: input]
             for _ in 0..<warmup { _ = try model.run(feeds) }

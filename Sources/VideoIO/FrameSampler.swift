@@ -1,4 +1,5 @@
 import CFFmpeg
+import Dispatch
 
 /// Which frames to take from a video.
 public enum SamplingMode: Sendable, Equatable {
@@ -74,6 +75,10 @@ public struct SamplingOptions: Sendable, Equatable {
     public var minSceneFrames: Int = 15
     /// Decoder threads.
     public var decodeThreads: Int = 1
+    /// Wall-clock budget for the whole file, in seconds, counted from the sampler's
+    /// creation; past it `next()` throws `timeout`. nil: none. Work is proportional
+    /// to the frames a file lists, and a small file can list a million.
+    public var timeout: Double? = nil
 
     public init() {}
 }
@@ -122,6 +127,8 @@ public final class FrameSampler {
     private var packetErrors = 0
     private var packetsSent = 0
     private let halfTick: Double
+    /// `options.timeout` as an uptime deadline in nanoseconds.
+    private let deadline: UInt64?
 
     // keyframes
     private var lastSampledTime: Double? = nil
@@ -157,6 +164,7 @@ public final class FrameSampler {
         decoder = try Decoder(file: file, threads: max(1, options.decodeThreads), skipNonKey: keyOnly)
         converter = FrameConverter(rotation: file.info.rotation, sampleAspectRatio: file.info.sampleAspectRatio)
         halfTick = file.info.timeBase.value / 2
+        deadline = options.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1e9) }
     }
 
     /// Opens `path` and samples it.
@@ -323,35 +331,47 @@ public final class FrameSampler {
     }
 
     /// A small HSV picture of the frame (OpenCV 8-bit convention: H in 0-179).
+    /// Integer arithmetic with the same results as the floating-point formula
+    /// (H = round(hue / 2), hue in degrees): every frame of a scenes scan passes
+    /// here, and a file may list a million tiny frames.
     private func sceneSignature(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
         let w = 96
         let aspect = Double(file.info.displayHeight) / Double(max(1, file.info.displayWidth))
-        let h = max(8, Int((Double(w) * aspect).rounded()))
+        let h = min(4096, max(8, Int((Double(w) * aspect).rounded())))
         let rgb = try converter.convert(f, ImageRequest(width: w, height: h, mode: .stretch, interpolation: .area), slot: -1)
-        var hsv = [UInt8](repeating: 0, count: rgb.pixels.count)
-        for i in stride(from: 0, to: rgb.pixels.count, by: 3) {
-            let r = Int(rgb.pixels[i]), g = Int(rgb.pixels[i + 1]), b = Int(rgb.pixels[i + 2])
-            let v = max(r, g, b), mn = min(r, g, b), d = v - mn
-            let s = v == 0 ? 0 : (255 * d + v / 2) / v
-            var hue = 0.0
-            if d > 0 {
-                if v == r { hue = 60 * Double(g - b) / Double(d) }
-                else if v == g { hue = 120 + 60 * Double(b - r) / Double(d) }
-                else { hue = 240 + 60 * Double(r - g) / Double(d) }
-                if hue < 0 { hue += 360 }
+        return [UInt8](unsafeUninitializedCapacity: rgb.pixels.count) { hsv, initialized in
+            rgb.pixels.withUnsafeBufferPointer { px in
+                var i = 0
+                while i + 2 < px.count {
+                    let r = Int(px[i]), g = Int(px[i + 1]), b = Int(px[i + 2])
+                    let v = max(r, g, b), d = v - min(r, g, b)
+                    var hue = 0
+                    if d > 0 {
+                        // hue / 2 as n / d: 30 (g - b) / d, 60 + 30 (b - r) / d or 120 + 30 (r - g) / d.
+                        var n = v == r ? 30 * (g - b) : v == g ? 60 * d + 30 * (b - r) : 120 * d + 30 * (r - g)
+                        if n < 0 { n += 180 * d }
+                        hue = min(179, (2 * n + d) / (2 * d))
+                    }
+                    hsv[i] = UInt8(truncatingIfNeeded: hue)
+                    hsv[i + 1] = UInt8(truncatingIfNeeded: v == 0 ? 0 : (255 * d + v / 2) / v)
+                    hsv[i + 2] = UInt8(truncatingIfNeeded: v)
+                    i += 3
+                }
             }
-            hsv[i] = UInt8(min(179, Int((hue / 2).rounded())))
-            hsv[i + 1] = UInt8(s)
-            hsv[i + 2] = UInt8(v)
+            initialized = rgb.pixels.count
         }
-        return hsv
     }
 
     /// Mean absolute difference over H, S and V, averaged over the three channels.
     private func contentScore(_ a: [UInt8], _ b: [UInt8]) -> Double {
         guard a.count == b.count, !a.isEmpty else { return 0 }
-        var sum = 0
-        for i in 0..<a.count { sum += abs(Int(a[i]) - Int(b[i])) }
+        let sum = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                var total = 0
+                for i in 0..<pa.count { total &+= Int(pa[i] > pb[i] ? pa[i] &- pb[i] : pb[i] &- pa[i]) }
+                return total
+            }
+        }
         return Double(sum) / Double(a.count)
     }
 
@@ -457,6 +477,10 @@ public final class FrameSampler {
             let r = avcodec_receive_frame(ctx, frame)
             if r == 0 {
                 framesDecoded += 1
+                if let deadline, framesDecoded % 16 == 0, DispatchTime.now().uptimeNanoseconds > deadline {
+                    throw VideoError(file: file.path, category: .timeout,
+                                     reason: "stopped after \(options.timeout!.short) s (--timeout) with \(framesSampled) frames sampled of \(framesDecoded) decoded")
+                }
                 let t = file.seconds(frameTimestamp(frame))
                 if isUnreferencedLeadingPicture(frame, t) { continue }
                 if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
@@ -532,4 +556,9 @@ public final class FrameSampler {
             return
         }
     }
+}
+
+extension Double {
+    /// "3", "0.5" (not "3.0"), for messages.
+    public var short: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

@@ -17,6 +17,8 @@ public struct VideoError: Error, CustomStringConvertible, Sendable {
         case truncated = "truncated"
         /// The codec is unsupported or decoding failed for every packet.
         case decodeFailed = "decode_failed"
+        /// The file took longer than its time budget (`--timeout`).
+        case timeout = "timeout"
     }
 
     public let file: String

@@ -30,7 +30,7 @@ struct LabelingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Engine threads (default: the number of cores).")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Frames classified together.")
+    @Option(parsing: .unconditional, help: "Frames handed to the models together (scheduling only: each frame is scored on its own, so reports never depend on it).")
     var batchSize: Int = 8
 
     @Option(help: "A custom ONNX image classifier to run too.")

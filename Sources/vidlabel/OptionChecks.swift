@@ -1,4 +1,5 @@
 import ArgumentParser
+import VideoIO
 
 /// Bounds of option values. Every number a user types is checked here before
 /// any work starts: NaN, infinities and absurd sizes (a 2^63 thread count, a
@@ -16,10 +17,6 @@ enum Bounds {
     static let minimumIntervalS = 0.001
 }
 
-extension Double {
-    /// "3", "0.5" (not "3.0"), for messages.
-    var short: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
-}
 
 /// - Throws: `ValidationError` unless `value` is a finite number in `range`.
 func check(_ value: Double, _ option: String, in range: ClosedRange<Double>) throws {

@@ -25,6 +25,9 @@ struct SamplingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Decoder threads.")
     var decodeThreads: Int = 1
 
+    @Option(parsing: .unconditional, help: "Give up on a file after this many seconds (error category timeout; default: no limit).")
+    var timeout: Double?
+
     func validate() throws {
         _ = try Self.mode(sample)
         try check(minInterval, "--min-interval", in: 0...3600)
@@ -34,6 +37,7 @@ struct SamplingArguments: ParsableArguments {
         if let e = end { try check(e, "--end", in: Bounds.seconds) }
         if let s = start, let e = end, e < s { throw ValidationError("--end \(e.short) is before --start \(s.short)") }
         try check(decodeThreads, "--decode-threads", in: Bounds.decodeThreads)
+        if let t = timeout { try check(t, "--timeout", in: 0.1...Bounds.seconds.upperBound) }
     }
 
     /// Parses `--sample`, with a message that says what is wrong with the value.
@@ -64,6 +68,7 @@ struct SamplingArguments: ParsableArguments {
         o.start = start
         o.end = end
         o.decodeThreads = decodeThreads
+        o.timeout = timeout
         return o
     }
 }

@@ -46,13 +46,15 @@ struct RunResult {
 
 /// Runs the built binary from the repository root (so ./Models is found).
 @discardableResult
-func vidlabel(_ args: [String], cwd: URL = repoRoot, env: [String: String] = [:], stdin: Data? = nil,
+func vidlabel(_ args: [String], cwd: URL = repoRoot, env: [String: String] = [:], stdin: Data? = nil, timeout: Double = 300,
               file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-    try runProcess(binary, args, cwd: cwd, env: env, stdin: stdin, file: file, line: line)
+    try runProcess(binary, args, cwd: cwd, env: env, stdin: stdin, timeout: timeout, file: file, line: line)
 }
 
+/// Runs `exe`; a run still going after `timeout` seconds is killed and fails the
+/// test (a hang must fail CI, not stall it).
 func runProcess(_ exe: URL, _ args: [String], cwd: URL = repoRoot, env: [String: String] = [:],
-                stdin: Data? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+                stdin: Data? = nil, timeout: Double = 300, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
     let p = Process()
     p.executableURL = exe
     p.arguments = args
@@ -67,10 +69,17 @@ func runProcess(_ exe: URL, _ args: [String], cwd: URL = repoRoot, env: [String:
         input.fileHandleForWriting.write(stdin)
         try input.fileHandleForWriting.close()
     }
+    let pid = p.processIdentifier
+    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
     // Read both pipes concurrently so a large report cannot block the child.
     let errData = PipeReader(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    watchdog.cancel()
+    if p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL {
+        XCTFail("killed after \(Int(timeout)) s (a hang): \(exe.lastPathComponent) \(args.joined(separator: " "))", file: file, line: line)
+    }
     let result = RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                            stderr: String(decoding: errData.wait(), as: UTF8.self))
     // Every CLI test checks this: Foundation's error dumps never reach a user.

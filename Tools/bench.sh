@@ -4,6 +4,7 @@
 #   2. memory: peak RSS of `vidlabel frames` on a 10-minute clip vs a 1-minute clip
 #   3. engine: `vidlabel bench-model` vs onnxruntime, per model, batch 1/8, threads 1/2
 #   4. end to end: `vidlabel scan` vs a Python PyAV + onnxruntime pipeline (Tools/pipeline.py)
+#   5. HTML report: page bytes for 1 min, 10 min and 1 hour of video, and the time --html adds
 # Speed is printed, never asserted: the tests do not time anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,3 +101,14 @@ ours=$(median3 $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan
 peer=$(median3 $PY Tools/pipeline.py $DIR/clip60.mp4 Models)
 printf "vidlabel scan %.3f s   python pyav+onnxruntime %.3f s   ratio %s (target <= 0.6)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
 printf "vidlabel scan peak RSS %d KB\n" "$(rss $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan.json)"
+
+echo "== HTML report: page size, and the wall time --html adds to scan (2 threads, key frames, median of 3)"
+[ -s "$DIR/clip3600.mp4" ] || ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=10 -t 3600 \
+   -c:v libx264 -preset ultrafast -g 20 -pix_fmt yuv420p -fflags +bitexact "$DIR/clip3600.mp4"
+for c in clip60.mp4 clip600.mp4 clip3600.mp4; do
+  plain=$(median3 $BIN scan $DIR/$c --threads 2 -o /tmp/vidlabel-bench-scan.json)
+  html=$(median3 $BIN scan $DIR/$c --threads 2 -o /tmp/vidlabel-bench-scan.json --html /tmp/vidlabel-bench.html)
+  frames=$($PY -c "import json; print(json.load(open('/tmp/vidlabel-bench-scan.json'))['sampling']['frames_sampled'])")
+  printf "%-13s %5d frames   page %8d bytes   scan %.3f s   scan --html %.3f s   ratio %s\n" \
+    "$c" "$frames" "$(stat -c %s /tmp/vidlabel-bench.html)" "$plain" "$html" "$(ratio "$html" "$plain")"
+done

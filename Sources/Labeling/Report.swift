@@ -8,7 +8,7 @@ public struct Report: Codable, Sendable {
         public var sizeBytes: Int64
         /// Modification time, seconds since 1970 (set by `batch`, for `--resume`).
         public var mtime: Double?
-        enum CodingKeys: String, CodingKey { case path, mtime; case sizeBytes = "size_bytes" }
+        enum CodingKeys: String, CodingKey { case path; case sizeBytes = "size_bytes"; case mtime }
     }
     public struct Video: Codable, Sendable {
         public var durationS: Double?
@@ -17,7 +17,7 @@ public struct Report: Codable, Sendable {
         public var rotation: Int
         public var codec: String
         public var avgFps: Double?
-        enum CodingKeys: String, CodingKey { case width, height, rotation, codec; case durationS = "duration_s"; case avgFps = "avg_fps" }
+        enum CodingKeys: String, CodingKey { case durationS = "duration_s"; case width, height, rotation, codec; case avgFps = "avg_fps" }
     }
     public struct Sampling: Codable, Sendable {
         public struct Params: Codable, Sendable {
@@ -36,7 +36,7 @@ public struct Report: Codable, Sendable {
         public var mode: String
         public var params: Params
         public var framesSampled: Int
-        enum CodingKeys: String, CodingKey { case mode, params; case framesSampled = "frames_sampled" }
+        enum CodingKeys: String, CodingKey { case mode; case framesSampled = "frames_sampled"; case params }
     }
     public struct ModelInfo: Codable, Sendable { public var name: String; public var task: String; public var sha256: String }
     public struct ModerationSummary: Codable, Sendable {
@@ -45,7 +45,7 @@ public struct Report: Codable, Sendable {
         public var meanScore: Double
         public var flagged: Bool
         public var threshold: Double
-        enum CodingKeys: String, CodingKey { case label, flagged, threshold; case maxScore = "max_score"; case meanScore = "mean_score" }
+        enum CodingKeys: String, CodingKey { case label; case maxScore = "max_score"; case meanScore = "mean_score"; case flagged, threshold }
     }
     public struct TopicSummary: Codable, Sendable {
         public var label: String
@@ -86,8 +86,8 @@ public struct Report: Codable, Sendable {
         public var classes: [ClassScore]
         public var custom: [ClassScore]?
         enum CodingKeys: String, CodingKey {
-            case pts, moderation, topics, classes, custom
-            case timeS = "time_s", keyFrame = "key_frame"
+            case timeS = "time_s", pts, keyFrame = "key_frame"
+            case moderation, topics, classes, custom
         }
     }
     public struct DecodeError: Codable, Sendable {
@@ -110,9 +110,10 @@ public struct Report: Codable, Sendable {
     /// Hash of the options and model files that produced this report (set by `batch`, for `--resume`).
     public var fingerprint: String?
 
+    /// In the schema's order: the encoder writes keys in this order.
     enum CodingKeys: String, CodingKey {
-        case tool, file, video, sampling, models, summary, segments, frames, errors, fingerprint
         case schemaVersion = "schema_version"
+        case tool, file, fingerprint, video, sampling, models, summary, segments, frames, errors
     }
 }
 

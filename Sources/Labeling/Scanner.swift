@@ -31,6 +31,11 @@ public struct ScanOptions: Sendable {
     /// Frames classified together.
     public var batchSize = 8
     public var custom: CustomModelSpec? = nil
+    /// Keep a JPEG thumbnail of every sampled frame, this many pixels wide (nil: none),
+    /// made from the same decode as the analysis.
+    public var thumbnailWidth: Int? = nil
+    /// Thumbnails of frames over the `sexual` threshold are blurred unless this is set.
+    public var unblurThumbnails = false
     public init() {}
 }
 
@@ -138,8 +143,23 @@ public final class VideoScanner {
     ///   - progress: called after each batch with the time reached, the video's duration and the frames done.
     public func scan(path: String, shouldStop: (() -> Bool)? = nil,
                      progress: ((_ position: Double, _ duration: Double?, _ frames: Int) -> Void)? = nil) throws -> Report {
+        try review(path: path, shouldStop: shouldStop, progress: progress).report
+    }
+
+    /// A report and, with `options.thumbnailWidth`, one JPEG thumbnail per sampled
+    /// frame (in report order), from the same decode: the picture is scaled once
+    /// more per frame, never decoded twice.
+    public func review(path: String, shouldStop: (() -> Bool)? = nil,
+                       progress: ((_ position: Double, _ duration: Double?, _ frames: Int) -> Void)? = nil) throws -> Review {
         let file = try VideoFile(path: path)
-        let requests = loaded.map(\.bundle.imageRequest)
+        var requests = loaded.map(\.bundle.imageRequest)
+        let thumbnailSlot = options.thumbnailWidth.map { w -> Int in
+            requests.append(ImageRequest.thumbnail(width: w, of: file.info))
+            return requests.count - 1
+        }
+        var thumbnails: [Thumbnail] = []
+        let sexual = Taxonomy.moderation.firstIndex { $0.name == "sexual" }!
+        let sexualThreshold = options.thresholds["sexual"] ?? Taxonomy.moderation[sexual].defaultThreshold
         let sampler = try FrameSampler(file: file, options: options.sampling, outputs: requests)
         let queue = BoundedQueue<SampledFrame>(capacity: options.batchSize * 2)
 
@@ -166,11 +186,21 @@ public final class VideoScanner {
             }
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
-            do { scores += try classify(batch) } catch {
+            let batchScores: [FrameScores]
+            do { batchScores = try classify(batch) } catch {
                 // Our own input tensors: a failure is the model's, and stops every file.
                 inferenceError = error is ModelLoadError ? error : ModelLoadError(underlying: error)
                 queue.cancel()
                 break
+            }
+            scores += batchScores
+            if let slot = thumbnailSlot {
+                for (frame, score) in zip(batch, batchScores) {
+                    let blur = !options.unblurThumbnails && score.moderation[sexual] >= sexualThreshold
+                    let picture = blur ? frame.images[slot].blurred() : frame.images[slot]
+                    let jpeg = (try? ImageEncoder.jpeg(picture, quality: 6)) ?? []
+                    thumbnails.append(Thumbnail(jpeg: jpeg, width: picture.width, height: picture.height, blurred: blur))
+                }
             }
             progress?(batch.last!.timeS, file.info.durationS, scores.count)
         }
@@ -181,7 +211,8 @@ public final class VideoScanner {
         let aggregator = Aggregator(thresholds: options.thresholds, minDuration: options.minDuration, mergeGap: options.mergeGap)
         let (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
                                                        customNames: custom?.1.labels, topK: options.topK)
-        return makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments)
+        return Review(report: makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments),
+                      thumbnails: thumbnails)
     }
 
     /// Runs every model on a batch of frames, always one frame per model run (batch 1):
@@ -289,6 +320,22 @@ public final class VideoScanner {
             models: loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) },
             summary: summary, segments: segments, frames: frames, errors: errors, fingerprint: nil)
     }
+}
+
+/// A scanned video with the thumbnails of its sampled frames (empty when none were asked for).
+public struct Review: Sendable {
+    public var report: Report
+    /// One per sampled frame, in `report.frames` order.
+    public var thumbnails: [Thumbnail]
+}
+
+/// A sampled frame's thumbnail, JPEG-encoded; blurred when the frame was over the
+/// `sexual` threshold (unless unblurring was asked for).
+public struct Thumbnail: Sendable {
+    public var jpeg: [UInt8]
+    public var width: Int
+    public var height: Int
+    public var blurred: Bool
 }
 
 /// The first error of a producer thread, read by the consumer after the thread closed its queue.

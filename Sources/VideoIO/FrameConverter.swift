@@ -58,6 +58,14 @@ public struct ImageRequest: Sendable, Equatable {
         self.mode = mode
         self.interpolation = interpolation
     }
+
+    /// A whole-picture thumbnail `width` pixels wide with the video's display
+    /// aspect (height even, at most 4× the width): for HTML reports and contact sheets.
+    public static func thumbnail(width: Int, of info: VideoInfo) -> ImageRequest {
+        let aspect = Double(info.displayHeight) / Double(max(1, info.displayWidth))
+        let h = min(4 * width, max(2, Int((Double(width) * aspect / 2).rounded()) * 2))
+        return ImageRequest(width: width, height: h, mode: .stretch, interpolation: .area)
+    }
 }
 
 /// Converts decoded frames (any pixel format, any bit depth) to upright RGB24

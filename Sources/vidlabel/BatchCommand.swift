@@ -22,6 +22,11 @@ struct Batch: ParsableCommand {
     @Flag(help: "Stop at the first failed file.") var failFast = false
     @Option(help: "Progress on stderr: auto (a bar when stderr is a terminal), bar, json or none.") var progress: ProgressMode = .auto
     @Flag(help: "No progress and no final summary on stderr (errors still).") var quiet = false
+    @Option(help: "json (JSON Lines, for scripts and --resume) or text (a block per file, then a summary, for people).")
+    var format: ReportFormat = .json
+    @Option(help: "Also write a self-contained HTML page per video into this folder, and an index.html listing them (flagged first).")
+    var htmlDir: String?
+    @Flag(help: "In the HTML pages, show thumbnails of frames over the sexual threshold unblurred.") var htmlUnblur = false
 
     @OptionGroup var sampling: SamplingArguments
     @OptionGroup var labeling: LabelingArguments
@@ -32,6 +37,9 @@ struct Batch: ParsableCommand {
         if resume && output == nil { throw ValidationError("--resume needs -o FILE") }
         if shard != nil && parsedShard == nil { throw ValidationError("--shard must be I/N with 0 <= I < N, got '\(shard!)'") }
         if let output { try checkOutputFile(output, option: "-o") }
+        if resume && format == .text { throw ValidationError("--resume continues JSON Lines records; use --format json (the default) with --resume") }
+        if let htmlDir { try checkOutputFolder(htmlDir, option: "--html-dir") }
+        if htmlUnblur && htmlDir == nil { throw ValidationError("--html-unblur is only used with --html-dir") }
     }
 
     var parsedShard: (Int, Int)? {
@@ -56,6 +64,15 @@ struct Batch: ParsableCommand {
         // One scanner (models loaded once) shared by every job; kernel threads split between jobs.
         var options = try labeling.scanOptions(sampling: sampling.options)
         options.threads = max(1, labeling.threadCount / jobs)
+        if let htmlDir {
+            do { try FileManager.default.createDirectory(atPath: htmlDir, withIntermediateDirectories: true) } catch {
+                throw CLIError(message: "--html-dir \(htmlDir): cannot create the folder")
+            }
+            options.thumbnailWidth = HTMLWriter.thumbnailWidth
+            options.unblurThumbnails = htmlUnblur
+            // The pages need the frames; the records leave them out when --no-frames says so.
+            options.includeFrames = true
+        }
         let scanner: VideoScanner
         do {
             scanner = try VideoScanner(options: options, locator: labeling.locator())
@@ -76,7 +93,9 @@ struct Batch: ParsableCommand {
             printError("\(name): \(BatchInputs.unnamedReason)")
             var record = ErrorRecord(path: name, category: VideoError.Category.notFound.rawValue, message: BatchInputs.unnamedReason)
             record.fingerprint = fingerprint
-            try write(jsonLine(record), to: sink, state: BatchState(total: 0, alreadyDone: 0))
+            let line = format == .text ? String(TextWriter.block(LoadedReport(path: name, report: nil, error: "\(record.error.category): \(record.error.message)")).dropLast())
+                                       : try jsonLine(record)
+            try write(line, to: sink, state: BatchState(total: 0, alreadyDone: 0))
             unnamedFailures += 1
         }
         let todo = files.filter { !sink.isDone($0) }
@@ -105,6 +124,14 @@ struct Batch: ParsableCommand {
         }
         group.wait()
         reporter.finish()
+        if format == .text && state.outputFailure == nil {
+            try? write(TextWriter.batchSummary(labelled: state.ok, failed: state.failed + unnamedFailures, flagged: state.flagged), to: sink, state: state)
+        }
+        if let htmlDir, state.outputFailure == nil {
+            let earlier = state.alreadyDone > 0 ? "\(state.alreadyDone) files done in an earlier run (--resume) are not listed; their pages, if any, are in this folder." : nil
+            try writeAtomically(Data(HTMLWriter.index(state.pages, note: earlier).utf8),
+                                to: (htmlDir as NSString).appendingPathComponent("index.html"))
+        }
         sink.close()
         if let failure = state.outputFailure {
             // The output cannot take more records: stop, say why, keep what was written.
@@ -133,10 +160,20 @@ struct Batch: ParsableCommand {
         defer { state.end(path) }
         let stamp = try? FileStamp(path)
         do {
-            var report = try scanner.scan(path: path, shouldStop: { state.stopping })
+            let review = try scanner.review(path: path, shouldStop: { state.stopping })
+            var report = review.report
             report.file.mtime = stamp?.mtime
             report.fingerprint = fingerprint
-            try write(jsonLine(report), to: sink, state: state)
+            if let htmlDir {
+                let page = HTMLWriter.pageName(for: path)
+                try writeAtomically(Data(HTMLWriter.page(report, thumbnails: review.thumbnails).utf8),
+                                    to: (htmlDir as NSString).appendingPathComponent(page))
+                state.addPage(HTMLWriter.IndexEntry(LoadedReport(path: path, report: report, error: nil), page: page))
+            }
+            if labeling.noFrames { report.frames = nil }
+            let line = format == .text ? String(TextWriter.block(LoadedReport(path: path, report: report, error: nil)).dropLast())
+                                       : try jsonLine(report)
+            try write(line, to: sink, state: state)
             state.finished(ok: true, frames: report.sampling.framesSampled,
                            flagged: report.summary.moderation.filter(\.flagged).map(\.label), path: path)
         } catch is ScanCancelled {
@@ -152,7 +189,10 @@ struct Batch: ParsableCommand {
             record.file.mtime = stamp?.mtime
             record.fingerprint = fingerprint
             printError(error is VideoError ? "\(error)" : "\(path): \(error)")
-            if let line = try? jsonLine(record) { try? write(line, to: sink, state: state) }
+            let failure = LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)")
+            if htmlDir != nil { state.addPage(HTMLWriter.IndexEntry(failure, page: nil)) }
+            let line = format == .text ? String(TextWriter.block(failure).dropLast()) : try? jsonLine(record)
+            if let line { try? write(line, to: sink, state: state) }
             state.finished(ok: false, frames: 0, flagged: [], path: path)
         }
         reporter.fileDone(path)
@@ -219,6 +259,9 @@ final class BatchState: @unchecked Sendable {
     func failOutput(_ message: String) { lock.lock(); if outputFailure == nil { outputFailure = message }; stopped = true; lock.unlock() }
     func begin(_ path: String) { lock.lock(); inFlight.append(path); lock.unlock() }
     func end(_ path: String) { lock.lock(); inFlight.removeAll { $0 == path }; lock.unlock() }
+    /// Index rows for `--html-dir`, in completion order (the index sorts them).
+    private(set) var pages: [HTMLWriter.IndexEntry] = []
+    func addPage(_ e: HTMLWriter.IndexEntry) { lock.lock(); pages.append(e); lock.unlock() }
     func skip(_ path: String, reason: String) { lock.lock(); skipped.append((path, reason)); lock.unlock() }
     func finished(ok success: Bool, frames n: Int, flagged labels: [String], path: String) {
         lock.lock()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Labeling
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -145,9 +146,13 @@ func writeAtomically(_ data: Data, to path: String) throws {
     }
 }
 
-/// Encodes `value` as compact JSON with sorted keys (byte-stable across runs).
+/// Encodes `value` as JSON with its keys in declaration order (a report follows its
+/// schema's order), dictionaries sorted: byte-stable across runs.
 func jsonLine<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try JSONWriter.string(value, pretty: pretty)
+}
+
+/// `--format` of `scan` and `batch`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, text
 }

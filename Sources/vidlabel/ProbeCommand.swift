@@ -10,10 +10,11 @@ struct ErrorRecord: Encodable {
         var mtime: Double? = nil
     }
     struct Detail: Encodable { let category: String; let message: String }
+    // Declared in the schema's order, which the JSON keeps.
     var file: FileRef
-    let error: Detail
     /// Set by `batch`, so `--resume` knows the failure belongs to these options.
     var fingerprint: String? = nil
+    let error: Detail
 
     init(path: String, category: String, message: String) {
         file = FileRef(path: path)

@@ -18,6 +18,15 @@ struct Scan: ParsableCommand {
     @Flag(help: "Indent the JSON (one file only: several files are JSON Lines).")
     var pretty = false
 
+    @Option(help: "json (for scripts: one object per file) or text (a summary for people).")
+    var format: ReportFormat = .json
+
+    @Option(help: "Also write a self-contained HTML report (timelines, thumbnails) to this file (one video only).")
+    var html: String?
+
+    @Flag(help: "In the HTML report, show thumbnails of frames over the sexual threshold unblurred.")
+    var htmlUnblur = false
+
     @Option(name: .shortAndLong, help: "Write the output to this file (written whole, then renamed into place).")
     var output: String?
 
@@ -36,12 +45,24 @@ struct Scan: ParsableCommand {
             throw ValidationError("--pretty works with one file; several files are written as JSON Lines, one compact object per line")
         }
         if let output { try checkOutputFile(output, option: "-o") }
+        if pretty && format == .text { throw ValidationError("--pretty is for JSON; --format text is already for people") }
+        if let html {
+            if files.count > 1 { throw ValidationError("--html writes one video's page; for several, use vidlabel batch --html-dir DIR") }
+            try checkOutputFile(html, option: "--html")
+        }
+        if htmlUnblur && html == nil { throw ValidationError("--html-unblur is only used with --html") }
         try check(scoreTolerance, "--score-tolerance", in: 0...1)
         try check(timeTolerance, "--time-tolerance", in: Bounds.seconds)
     }
 
     func run() throws {
-        let options = try labeling.scanOptions(sampling: sampling.options)
+        var options = try labeling.scanOptions(sampling: sampling.options)
+        if html != nil {
+            options.thumbnailWidth = HTMLWriter.thumbnailWidth
+            options.unblurThumbnails = htmlUnblur
+            // The page needs the frames; the JSON leaves them out when --no-frames says so.
+            options.includeFrames = true
+        }
         // The baseline is read before the work: a typo in its name fails now, not after the scan.
         let baselineReports: [LoadedReport]?
         do { baselineReports = try baseline.map(loadReports) } catch { throw CLIError.usage("\(error)") }
@@ -59,10 +80,15 @@ struct Scan: ParsableCommand {
             let line: String
             bar.begin(path)
             do {
-                let report = try scanner.scan(path: path, progress: { bar.update(position: $0, duration: $1, frames: $2) })
+                let review = try scanner.review(path: path, progress: { bar.update(position: $0, duration: $1, frames: $2) })
                 bar.end()
+                if let html {
+                    try writeAtomically(Data(HTMLWriter.page(review.report, thumbnails: review.thumbnails).utf8), to: html)
+                }
+                var report = review.report
+                if labeling.noFrames { report.frames = nil }
                 scanned.append(LoadedReport(path: path, report: report, error: nil))
-                line = try jsonLine(report, pretty: pretty)
+                line = format == .text ? TextWriter.block(scanned.last!) : try jsonLine(report, pretty: pretty)
             } catch let error as ModelLoadError {
                 // Models load while the first file starts decoding; a broken one stops the run.
                 bar.end()
@@ -72,13 +98,14 @@ struct Scan: ParsableCommand {
                 failed = true
                 printError(error is VideoError ? "\(error)" : "\(path): \(error)")
                 let record = ErrorRecord(path: path, error: error)
-                line = try jsonLine(record)
                 scanned.append(LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)"))
+                line = format == .text ? TextWriter.block(scanned.last!) : try jsonLine(record)
             }
-            if output == nil { Output.writeLine(line) } else { lines.append(line) }
+            let text = format == .text ? line : line + "\n"
+            if output == nil { Output.write(text) } else { lines.append(text) }
         }
         if let output {
-            try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output)
+            try writeAtomically(Data(lines.joined().utf8), to: output)
         }
         if let baselineReports {
             let outcome = try runDiff(baseline: baselineReports, current: scanned, scoreTolerance: scoreTolerance,

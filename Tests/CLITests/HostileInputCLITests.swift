@@ -306,13 +306,25 @@ final class Listener: @unchecked Sendable {
                 let stillOpen = open
                 if c >= 0 && stillOpen { count += 1 }
                 lock.unlock()
-                if c >= 0 { Glibc.close(c) }
+                if c >= 0 {
+                    // The request line (what was asked for), read with a short timeout.
+                    var tv = timeval(tv_sec: 1, tv_usec: 0)
+                    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    var buffer = [UInt8](repeating: 0, count: 512)
+                    let n = read(c, &buffer, buffer.count)
+                    let line = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? "" : ""
+                    lock.lock(); received.append(line); lock.unlock()
+                    Glibc.close(c)
+                }
                 if c < 0 || !stillOpen { return }
             }
         }
     }
 
     var connections: Int { lock.lock(); defer { lock.unlock() }; return count }
+    /// The first line of each connection's request (`GET http://host/path HTTP/1.1`, `CONNECT host:443 HTTP/1.1`).
+    private var received: [String] = []
+    var requests: [String] { lock.lock(); defer { lock.unlock() }; return received }
 
     func close() {
         lock.lock(); open = false; lock.unlock()

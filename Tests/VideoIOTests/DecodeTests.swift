@@ -59,7 +59,7 @@ final class DecodeTests: XCTestCase {
     func testPNGEncodingIsReadableByFFmpeg() throws {
         let img = try sample("gop.mp4", { $0.maxFrames = 1 }, outputs: [ImageRequest(width: 40, height: 30)]).frames[0].images[0]
         let path = NSTemporaryDirectory() + "vidlabel-png-\(getpid()).png"
-        try Data(img.pngData()).write(to: URL(fileURLWithPath: path))
+        try Data(try img.pngData()).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let out = try runTool("ffprobe", ["-v", "error", "-show_entries", "stream=width,height,codec_name", "-of", "csv=p=0", path])
         XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "png,40,30")

@@ -20,9 +20,7 @@ public func renderDiff(_ diffs: [FileDiff], format: DiffFormat) throws -> String
     switch format {
     case .json:
         struct Out: Encodable { let files: [FileDiff]; let regressions: Int }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(Out(files: diffs, regressions: changed.count)), as: UTF8.self) + "\n"
+        return try JSONWriter.string(Out(files: diffs, regressions: changed.count), pretty: true) + "\n"
     case .junit:
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites><testsuite name=\"vidlabel diff\" tests=\"\(diffs.count)\" failures=\"\(changed.count)\">\n"

@@ -56,7 +56,8 @@ final class RecordSink: @unchecked Sendable {
                 fd = try RecordSink.openLocked(path)
                 Glibc.close(old)
             }
-        } else if ftruncate(fd, 0) != 0 {
+        } else if RecordSink.isRegular(fd), ftruncate(fd, 0) != 0 {
+            // (-o /dev/null or a pipe: nothing to replace, and ftruncate would fail.)
             let failure = POSIXFailure(code: errno)
             Glibc.close(fd)
             throw CLIError(message: "-o \(path): cannot truncate: \(failure)")
@@ -84,6 +85,11 @@ final class RecordSink: @unchecked Sendable {
             Glibc.close(fd)
         }
         throw CLIError(message: "-o \(path): the file keeps being replaced by another process")
+    }
+
+    private static func isRegular(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     private static func readAll(_ fd: Int32, path: String) throws -> Data {

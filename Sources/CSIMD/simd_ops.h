@@ -21,4 +21,18 @@ static inline vl_float8 vl_clamp8(vl_float8 v, vl_float8 lo, vl_float8 hi) {
     return r < hi ? r : hi;
 }
 
+typedef float vl_float16 __attribute__((ext_vector_type(16)));
+typedef float vl_float4 __attribute__((ext_vector_type(4)));
+
+/// The same clamp on 16 lanes (one zmm: the AVX-512 kernel set) and on 4 (one
+/// xmm: the portable set).
+static inline vl_float16 vl_clamp16(vl_float16 v, vl_float16 lo, vl_float16 hi) {
+    vl_float16 r = v > lo ? v : lo;
+    return r < hi ? r : hi;
+}
+static inline vl_float4 vl_clamp4(vl_float4 v, vl_float4 lo, vl_float4 hi) {
+    vl_float4 r = v > lo ? v : lo;
+    return r < hi ? r : hi;
+}
+
 #endif

@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 import Foundation
 import CCPU
 
@@ -30,5 +29,10 @@ public enum CPU {
     }()
 
     /// The kernels the engine runs, for `--version` and `bench-model`.
-    public static var engineDescription: String { "AVX2+FMA kernels (built for -target-cpu haswell)" }
+    public static var engineDescription: String {
+        switch KernelSet.selection {
+        case .success(let set): return "\(set.rawValue) kernels (\(set.summary))"
+        case .failure(let error): return "no kernels: \(error)"
+        }
+    }
 }

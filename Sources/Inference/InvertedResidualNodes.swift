@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Three consecutive Conv nodes of a plan that may form an inverted residual block.
 struct InvertedResidualNodes {

@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 import Foundation
 
 extension Location {

@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 import Foundation
 
 /// A loaded model: the optimised graph, its weights packed for the kernels, and
@@ -13,6 +12,9 @@ public final class Model: @unchecked Sendable {
     public let threads: Int
     /// The file the model came from, prefixed to its errors.
     public let source: String?
+    /// The kernel set every plan of this model runs; its weights are packed for it.
+    public let kernelSet: KernelSet
+    private let kernels: KernelTable
     /// One parsed, checked operator per node of `graph`.
     private let ops: [any Operator]
     private let prepared: [Int: PreparedWeights]
@@ -22,17 +24,24 @@ public final class Model: @unchecked Sendable {
     /// Loads, checks and optimises an ONNX file. A file that is not a regular file
     /// (a FIFO would block) is refused before it is opened.
     /// - Throws: `InferenceError` naming the file, the node and the reason.
-    public convenience init(contentsOf url: URL, threads: Int = 1) throws {
-        try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads, source: url.path)
+    public convenience init(contentsOf url: URL, threads: Int = 1, kernels: KernelSet? = nil) throws {
+        try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads, source: url.path, kernels: kernels)
     }
 
     /// Checks and optimises `graph`, packs its weights and builds the plan for its
     /// declared input shape (dynamic dimensions 1), so that any shape a node cannot
     /// take is found here, at load, not in the middle of a run.
+    /// `kernels`: the set to run (default: `KernelSet.selected()`, the best this CPU
+    /// supports, or `VIDLABEL_ISA`'s); a set the CPU cannot run is refused.
     /// - Throws: `InferenceError` (prefixed with `source` when given).
-    public init(graph: Graph, threads: Int = 1, source: String? = nil) throws {
+    public init(graph: Graph, threads: Int = 1, source: String? = nil, kernels set: KernelSet? = nil) throws {
         self.source = source
         self.threads = max(1, threads)
+        let chosen = try set ?? KernelSet.selected()
+        guard chosen.isSupported else { throw InferenceError("the \(chosen.rawValue) kernels need a CPU this one is not") }
+        kernelSet = chosen
+        let kernels = chosen.table
+        self.kernels = kernels
         func named(_ e: Error) -> Error {
             guard let source, let e = e as? InferenceError, !e.message.hasPrefix(source) else { return e }
             return InferenceError("\(source): \(e.message)")
@@ -44,7 +53,7 @@ public final class Model: @unchecked Sendable {
             let ops = try g.nodes.map { try parseOperator($0, opset: g.opset) }
             var prepared: [Int: PreparedWeights] = [:]
             for (i, (n, op)) in zip(g.nodes, ops).enumerated() {
-                if let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }) { prepared[i] = p }
+                if let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, kernels: kernels) { prepared[i] = p }
             }
             (self.graph, self.ops, self.prepared) = (g, ops, prepared)
         } catch { throw named(error) }
@@ -147,7 +156,7 @@ public final class Model: @unchecked Sendable {
         defer { lock.unlock() }
         if let p = plans[key] { return p }
         let p: Plan
-        do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads) } catch let e as InferenceError {
+        do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads, kernels: kernels) } catch let e as InferenceError {
             throw source.map { InferenceError("\($0): \(e.message)") } ?? e
         }
         plans[key] = p

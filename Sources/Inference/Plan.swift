@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 import Foundation
 
 /// Where a value lives while a plan runs.
@@ -37,7 +36,8 @@ final class Plan: @unchecked Sendable {
     /// Builds the plan for `inputShapes`. `ops` are the graph's nodes, parsed and
     /// checked at load (one per node, same order).
     /// - Throws: `InferenceError` for shapes a node cannot take, or a plan over the size limits.
-    init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int) throws {
+    init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int,
+         kernels: KernelTable) throws {
         var shapes: [String: [Int]] = [:]
         for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
         for (k, t) in g.constants { shapes[k] = t.shape }
@@ -266,7 +266,7 @@ final class Plan: @unchecked Sendable {
                 built.append { arena in
                     var b = block.block
                     b.projectEpilogue.residual = residual.map { UnsafePointer($0.pointer(arena)) }
-                    invertedResidualNHWC(x.pointer(arena), b, y: y.pointer(arena), threads: threads)
+                    kernels.invertedResidual(x.pointer(arena), b, y.pointer(arena), threads)
                 }
                 stepNames.append("Block \(nodes.convs.map(\.attrs.node.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shape)")
                 stepFlops.append(block.flops)
@@ -278,7 +278,7 @@ final class Plan: @unchecked Sendable {
                 let src = location(p.inputs[0]), dst = location(p.output), sh = p.shape
                 let (batch, c, pixels) = (sh[0], sh[1], sh.dropFirst(2).reduce(1, *))
                 built.append { arena in
-                    convertLayout(src.pointer(arena), batch: batch, c: c, pixels: pixels, toNHWC: toNHWC, y: dst.pointer(arena))
+                    kernels.convertLayout(src.pointer(arena), batch, c, pixels, toNHWC, dst.pointer(arena))
                 }
                 stepNames.append("Layout \(p.inputs[0]) \(sh) -> \(toNHWC ? "NHWC" : "NCHW")")
                 stepFlops.append(0)
@@ -294,7 +294,7 @@ final class Plan: @unchecked Sendable {
             let f = fused[p.node] ?? Fused(output: p.output)
             let lowering = Lowering(node: n, inputs: ins, inputShapes: inShapes, constants: p.inputs.map(constant),
                                     output: location(p.output), outputShape: p.shape, prepared: prepared[p.node],
-                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset, threads: threads)
+                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset, threads: threads, kernels: kernels)
             let (step, flops) = try ops[p.node].lower(lowering)
             flopCount += flops
             if let step {

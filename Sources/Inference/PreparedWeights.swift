@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Weights re-laid out once at load for the kernels (built by the ops' `prepare`).
 final class PreparedWeights {
@@ -28,9 +27,9 @@ final class PreparedWeights {
     }
 
     /// A dense layer y = x @ (alpha * B) + bias, B [K, N] (or [N, K] when `transposed`).
-    static func dense(_ b: Tensor, k: Int, n: Int, transposed: Bool, alpha: Float, bias: [Float]?) -> PreparedWeights {
+    static func dense(_ b: Tensor, k: Int, n: Int, transposed: Bool, alpha: Float, bias: [Float]?, nr: Int) -> PreparedWeights {
         let filters = b.data.withUnsafeBufferPointer { bp in
-            PackedFilters(groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transposed ? bp[unit * k + q] : bp[q * n + unit]) }
+            PackedFilters(nr: nr, groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transposed ? bp[unit * k + q] : bp[q * n + unit]) }
         }
         return PreparedWeights(kind: .dense(filters), bias: bias, weightShape: [k, n], zeros: nil)
     }

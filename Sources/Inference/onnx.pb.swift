@@ -15,7 +15,6 @@
 
 #if canImport(FoundationEssentials)
 import KernelSupport
-import Kernels
 import FoundationEssentials
 #else
 import Foundation

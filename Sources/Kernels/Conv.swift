@@ -16,7 +16,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
               zeros: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, threads: Int) {
     let rows = s.batch * s.oh * s.ow
     let tiles = (rows + MR - 1) / MR
-    // Panels per block: a block of packed filters (taps*Cg x 16*block) stays in L2
+    // Panels per block: a block of packed filters (taps*Cg x NR*block) stays in L2
     // while every row tile of the task streams past it.
     let block = max(1, min(f.panels, (192 * 1024) / (f.panelSize * 4)))
     // Few row tiles (small images, fully connected layers): split filters across threads instead.
@@ -31,7 +31,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     let rowTaps = gather && f.groups == 1 && win.dilation.w == 1
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
     // Big K (deep 3x3 and 1x1 layers): K in blocks of at most KC, so one filter
-    // micro-panel (KC x 16) stays in L1 while all the task's row tiles pass it;
+    // micro-panel (KC x NR) stays in L1 while all the task's row tiles pass it;
     // partial sums wait in y between blocks.
     let chunks = !gather && k > 2 * KC ? kBlocks(taps: taps, cg: cg) : []
     let work = { (task: Int) in
@@ -84,7 +84,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         // loops would be a handful of FMAs each), one row tile at a time. ptrs: the
         // tile's row pointers, [6], or for row taps [kh][6]; rowsBuf: a gathered tile's
         // rows copied contiguous, [6][taps*cg].
-        let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi), noBias = zeroBias
+        let lo = V(repeating: e.lo), hi = V(repeating: e.hi), noBias = zeroBias
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
         let segmentVectors = (win.kernel.w * cg + 7) / 8
@@ -157,7 +157,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         let tileRows = min(MR, rows - m0)
                         // Whole tiles whose rows sit at a fixed stride (1x1 convs: the input's
                         // rows; gathered rows: the tile buffer) take the lean microkernel for
-                        // whole 16-column panels.
+                        // whole NR-column panels.
                         let strided = (pointwise || (gather && !byRows)) && tileRows == MR
                         if strided {
                             // Row pointers, not a base and a stride: with a stride the compiler
@@ -386,7 +386,7 @@ func depthwisePixel(_ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int
     while ch + 8 <= c {
         var a = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
         for i in 0..<n {
-            a = a.addingProduct(UnsafeRawPointer(taps[i].0 + ch).loadUnaligned(as: V8.self),
+            a = madd8(a, UnsafeRawPointer(taps[i].0 + ch).loadUnaligned(as: V8.self),
                                 UnsafeRawPointer(weights + taps[i].1 + ch).loadUnaligned(as: V8.self))
         }
         if let res = e.residual { a += UnsafeRawPointer(res + out + ch).loadUnaligned(as: V8.self) }
@@ -453,11 +453,11 @@ func depthwisePixels(_ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: 
             for kx in 0..<kw {
                 let wv = wRow.loadUnaligned(fromByteOffset: kx * rowBytes, as: V8.self)
                 let t = kx * tapBytes
-                a0 = a0.addingProduct(line.loadUnaligned(fromByteOffset: t, as: V8.self), wv)
+                a0 = madd8(a0, line.loadUnaligned(fromByteOffset: t, as: V8.self), wv)
                 if n > 1 {
-                    a1 = a1.addingProduct(line.loadUnaligned(fromByteOffset: t + pixelBytes, as: V8.self), wv)
-                    a2 = a2.addingProduct(line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: V8.self), wv)
-                    a3 = a3.addingProduct(line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: V8.self), wv)
+                    a1 = madd8(a1, line.loadUnaligned(fromByteOffset: t + pixelBytes, as: V8.self), wv)
+                    a2 = madd8(a2, line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: V8.self), wv)
+                    a3 = madd8(a3, line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: V8.self), wv)
                 }
             }
         }

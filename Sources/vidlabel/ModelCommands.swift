@@ -87,6 +87,8 @@ struct BenchModel: ParsableCommand {
 
     struct Result: Encodable {
         let model: String, batch: Int, threads: Int, runs: Int
+        /// The kernel set that ran (avx512, avx2, portable).
+        let isa: String
         let median_ms: Double, min_ms: Double, max_ms: Double, gflops: Double
     }
 
@@ -111,7 +113,7 @@ struct BenchModel: ParsableCommand {
             let median = times[times.count / 2]
             let gflop = try model.gflopsPerImage() * Double(batch)
             let r = { (x: Double) in (x * 1000).rounded() / 1000 }
-            Output.writeLine(try jsonLine(Result(model: file, batch: batch, threads: threads, runs: runs, median_ms: r(median),
+            Output.writeLine(try jsonLine(Result(model: file, batch: batch, threads: threads, runs: runs, isa: model.kernelSet.rawValue, median_ms: r(median),
                                                  min_ms: r(times[0]), max_ms: r(times[times.count - 1]), gflops: r(gflop / (median / 1000)))))
         } catch let e as InferenceError {
             printError("\(e)")

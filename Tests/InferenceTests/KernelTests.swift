@@ -2,13 +2,14 @@ import XCTest
 import Inference
 
 /// Optimised kernels against the scalar reference, on random data from fixed
-/// seeds, at tile edges (T-1, T, T+1, 2T+3 for the 6x16 GEMM tile and 256 K block)
-/// and awkward channel counts.
+/// seeds, at tile edges (T-1, T, T+1, 2T+3 for the 6-row tile, for every kernel
+/// set's tile width 8, 16 and 32, and the 256 K block) and awkward channel
+/// counts; each with every kernel set this machine runs.
 final class KernelTests: XCTestCase {
     func testGemmTileEdges() throws {
         var seed: UInt64 = 1
         for m in [1, 5, 6, 7, 15] {
-            for n in [1, 15, 16, 17, 35, 397] {
+            for n in [1, 7, 8, 9, 15, 16, 17, 19, 31, 32, 33, 35, 67, 397] {
                 for k in [1, 3, 255, 256, 257, 515] where m * n * k < 3_000_000 {
                     seed += 1
                     let a = Tensor.random([m, k], seed: seed)
@@ -182,8 +183,10 @@ final class KernelTests: XCTestCase {
             var values = consts.merging(["x": x]) { a, _ in a }
             for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
             for threads in [1, 2] {
-                let fast = try Model(graph: graph, threads: threads).run(["x": x])["y"]!
-                XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-3, "\(c) channels, \(threads) threads")
+                for set in kernelSets {
+                    let fast = try Model(graph: graph, threads: threads, kernels: set).run(["x": x])["y"]!
+                    XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-3, "\(set.rawValue): \(c) channels, \(threads) threads")
+                }
             }
         }
     }
@@ -225,8 +228,11 @@ final class KernelTests: XCTestCase {
                 let x = Tensor.random([batch, c, h, w], seed: seed + 6)
                 var values = consts.merging(["x": x]) { a, _ in a }
                 for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
-                let fast = try Model(graph: graph, threads: threads).run(["x": x])["y"]!
-                XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4, "\(c)->\(e)->\(m) k\(k) s\(stride) \(h)x\(w), batch \(batch), \(threads) threads")
+                for set in kernelSets {
+                    let fast = try Model(graph: graph, threads: threads, kernels: set).run(["x": x])["y"]!
+                    XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4,
+                                             "\(set.rawValue): \(c)->\(e)->\(m) k\(k) s\(stride) \(h)x\(w), batch \(batch), \(threads) threads")
+                }
             }
         }
     }

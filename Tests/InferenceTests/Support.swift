@@ -4,13 +4,18 @@ import Inference
 
 /// Builds a one-node model: `dynamic` inputs are fed at run time, `weights` are constants.
 func singleNodeModel(_ op: String, dynamic: [(String, [Int])], weights: [String: Tensor] = [:], inputs: [String]? = nil,
-                     attributes: [String: Attribute] = [:], opset: Int = 13, threads: Int = 1) throws -> Model {
+                     attributes: [String: Attribute] = [:], opset: Int = 13, threads: Int = 1,
+                     kernels: KernelSet? = nil) throws -> Model {
     let node = Node(opType: op, name: "under_test", inputs: inputs ?? dynamic.map(\.0) + weights.keys.sorted(),
                     outputs: ["y"], attributes: attributes)
     let graph = Graph(nodes: [node], constants: weights, inputs: dynamic.map { ValueInfo(name: $0.0, shape: $0.1) },
                       outputs: ["y"], opset: opset)
-    return try Model(graph: graph, threads: threads)
+    return try Model(graph: graph, threads: threads, kernels: kernels)
 }
+
+/// Every kernel set this machine can run: each optimised-kernel test runs once per
+/// set (qemu covers the sets the machine lacks: see Tools/qemu-check.sh).
+let kernelSets = KernelSet.supported
 
 /// Max |a - b| over two tensors of the same shape.
 func maxAbsDiff(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) -> Float {
@@ -19,20 +24,22 @@ func maxAbsDiff(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: 
     return zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
 }
 
-/// Asserts the fast engine matches the scalar reference for one node.
+/// Asserts the fast engine matches the scalar reference for one node, with every kernel set.
 func assertMatchesReference(_ op: String, dynamic: [(String, Tensor)], weights: [String: Tensor] = [:], inputs: [String]? = nil,
                             attributes: [String: Attribute] = [:], opset: Int = 13, tolerance: Float = 1e-4,
                             threads: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws {
-    let model = try singleNodeModel(op, dynamic: dynamic.map { ($0.0, $0.1.shape) }, weights: weights, inputs: inputs,
-                                    attributes: attributes, opset: opset, threads: threads)
     let feeds = Dictionary(uniqueKeysWithValues: dynamic)
-    let fast = try model.run(feeds)["y"]!
     let names = inputs ?? dynamic.map(\.0) + weights.keys.sorted()
     let node = Node(opType: op, name: "ref", inputs: names, outputs: ["y"], attributes: attributes)
     let args = names.map { $0.isEmpty ? nil : (feeds[$0] ?? weights[$0]) }
     let expected = try Reference.evaluate(node, args, opset: opset)
-    let diff = maxAbsDiff(fast, expected, file: file, line: line)
-    XCTAssertLessThanOrEqual(diff, tolerance, "\(op) \(attributes) shapes \(dynamic.map { $0.1.shape })", file: file, line: line)
+    for set in kernelSets {
+        let model = try singleNodeModel(op, dynamic: dynamic.map { ($0.0, $0.1.shape) }, weights: weights, inputs: inputs,
+                                        attributes: attributes, opset: opset, threads: threads, kernels: set)
+        let fast = try model.run(feeds)["y"]!
+        let diff = maxAbsDiff(fast, expected, file: file, line: line)
+        XCTAssertLessThanOrEqual(diff, tolerance, "\(set.rawValue): \(op) \(attributes) shapes \(dynamic.map { $0.1.shape })", file: file, line: line)
+    }
 }
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

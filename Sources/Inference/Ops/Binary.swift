@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Add and Mul with numpy broadcasting. Same-shape operands run element by element
 /// in whatever layout they share; an Add after a Conv is usually fused into it.
@@ -30,16 +29,17 @@ struct BinaryCore {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let x = try l.input(0), b = try l.input(1), y = l.output
         let xs = l.inputShapes[0], bs = l.inputShapes[1], out = l.outputShape, multiply = multiply
         let count = out.reduce(1, *)
         if xs == bs {
-            return ({ arena in binaryKernel(x.pointer(arena), b.pointer(arena), y.pointer(arena), count: count,
-                                            multiply: multiply, lo: -.infinity, hi: .infinity) }, 0)
+            return ({ arena in kernels.binary(x.pointer(arena), b.pointer(arena), y.pointer(arena), count,
+                                              multiply, -.infinity, .infinity) }, 0)
         }
         let rank = out.count
         let sa = Reference.stridesFor(xs, rank: rank), sb = Reference.stridesFor(bs, rank: rank)
-        return ({ arena in broadcastKernel(x.pointer(arena), sa, b.pointer(arena), sb, y.pointer(arena), shape: out, multiply: multiply) }, 0)
+        return ({ arena in kernels.broadcast(x.pointer(arena), sa, b.pointer(arena), sb, y.pointer(arena), out, multiply) }, 0)
     }
 }
 

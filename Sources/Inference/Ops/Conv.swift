@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Conv: 2-D convolution over NCHW (as ONNX states it; the plan runs it channels-last),
 /// any kernel, stride, dilation, padding and group count. Weights must be constant.
@@ -50,7 +49,7 @@ struct ConvOp: Operator {
         return Reference.conv(x, w, b, window: win, group: group, output: out)
     }
 
-    func prepare(constants: [Tensor?]) throws -> PreparedWeights? {
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
         guard constants.count > 1, let w = constants[1] else { throw attrs.fail("weights must be constant") }
         guard w.rank == 4, w.shape.allSatisfy({ $0 > 0 }) else { throw attrs.fail("weights must be 4-D [M, C/group, kh, kw] with positive sizes, got \(w.shape)") }
         let m = w.shape[0], cg = w.shape[1], taps = w.shape[2] * w.shape[3]
@@ -69,12 +68,13 @@ struct ConvOp: Operator {
             return PreparedWeights(kind: .depthwise(PreparedWeights.copy(depthwise)), bias: bias, weightShape: w.shape, zeros: zeros)
         }
         let filters = w.data.withUnsafeBufferPointer { wp in
-            PackedFilters(groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] }
+            PackedFilters(nr: kernels.nr, groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] }
         }
         return PreparedWeights(kind: .conv(filters), bias: bias, weightShape: w.shape, zeros: zeros)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels, threads = l.threads
         // x and the residual arrive in NHWC and y leaves in NHWC (the plan converts at the edges).
         guard let prepared = l.prepared, let zeros = prepared.zeros else { throw attrs.fail("internal error: Conv without packed filters") }
         let xs = l.inputShapes[0]
@@ -91,13 +91,12 @@ struct ConvOp: Operator {
         case .depthwise(let weights):
             return ({ arena in
                 let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: lo, hi: hi)
-                depthwiseNHWC(x.pointer(arena), shape, weights: weights, epilogue: e, y: output.pointer(arena), threads: l.threads)
+                kernels.depthwise(x.pointer(arena), shape, weights, e, output.pointer(arena), threads)
             }, flops)
         case .conv(let filters):
             return ({ arena in
                 let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: lo, hi: hi)
-                convNHWC(x.pointer(arena), shape, filters: filters.panels, epilogue: e, zeros: zeros, y: output.pointer(arena),
-                         threads: l.threads)
+                kernels.conv(x.pointer(arena), shape, filters.panels, e, zeros, output.pointer(arena), threads)
             }, flops)
         case .dense:
             throw attrs.fail("internal error: dense weights on a Conv")

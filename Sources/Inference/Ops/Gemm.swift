@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Gemm: Y = alpha * op(A) @ op(B) + beta * C, A and B 2-D, C broadcast to [M, N].
 /// With constant B (and C), B is packed once at load as the filters of a 1x1 conv.
@@ -61,7 +60,7 @@ struct GemmOp: Operator {
         return y
     }
 
-    func prepare(constants: [Tensor?]) throws -> PreparedWeights? {
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
         // A dynamic B or C, or A transposed, go the generic way.
         guard constants.count > 1, let b = constants[1], b.rank == 2, !transA else { return nil }
         var c: Tensor? = nil
@@ -72,7 +71,7 @@ struct GemmOp: Operator {
         let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         if let c, c.count != n && c.count != 1 { return nil }
         let bias = c.map { c in c.count == 1 ? [Float](repeating: beta * c.data[0], count: n) : c.data.map { beta * $0 } }
-        return PreparedWeights.dense(b, k: k, n: n, transposed: transB, alpha: alpha, bias: bias)
+        return PreparedWeights.dense(b, k: k, n: n, transposed: transB, alpha: alpha, bias: bias, nr: kernels.nr)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
@@ -126,9 +125,9 @@ struct MatMulOp: Operator {
         return y
     }
 
-    func prepare(constants: [Tensor?]) throws -> PreparedWeights? {
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
         guard constants.count > 1, let b = constants[1], b.rank == 2 else { return nil }
-        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: nil)
+        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: nil, nr: kernels.nr)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
@@ -140,6 +139,7 @@ struct MatMulOp: Operator {
 /// y [rows, N] = x [rows, K] @ W [K, N] with W packed at load: a 1x1 conv over
 /// `rows` one-pixel images. nil when the weights were not packed.
 private func denseStep(_ l: Lowering) -> (step: Plan.Step?, flops: Double)? {
+    let kernels = l.kernels
     guard let prepared = l.prepared, case .dense(let filters) = prepared.kind, let x = l.inputs[0] else { return nil }
     let count = l.outputShape.reduce(1, *)
     let k = filters.panels.cg, units = filters.panels.mg
@@ -147,7 +147,7 @@ private func denseStep(_ l: Lowering) -> (step: Plan.Step?, flops: Double)? {
     let e = Epilogue(bias: prepared.bias.map { UnsafePointer($0) }, residual: nil, lo: l.fused.lo, hi: l.fused.hi)
     let y = l.output, threads = l.threads
     return ({ arena in
-        convNHWC(x.pointer(arena), shape, filters: filters.panels, epilogue: e, zeros: x.pointer(arena), y: y.pointer(arena), threads: threads)
+        kernels.conv(x.pointer(arena), shape, filters.panels, e, x.pointer(arena), y.pointer(arena), threads)
     }, 2.0 * Double(count * k))
 }
 
@@ -159,6 +159,7 @@ private struct MatrixProduct {
     let alpha: Float, beta: Float
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let xs = l.inputShapes[0], bs = l.inputShapes[1]
         let x = try l.input(0), b = try l.input(1)
         let cIn = l.inputs.count > 2 ? l.inputs[2] : nil
@@ -169,7 +170,7 @@ private struct MatrixProduct {
         let batches = count / (m * nn)
         let bBatched = bs.count > 2
         let shape = ConvShape.dense(rows: m, k: k, units: nn)
-        let panelFloats = ((nn + NR - 1) / NR) * k * NR
+        let nr = l.kernels.nr, panelFloats = FilterPanels.count(nr: nr, groups: 1, mg: nn, cg: k, taps: 1)
         let flops = 2.0 * Double(batches * m * nn * k)
         let (transA, transB, alpha, beta, lo, hi, threads) = (transA, transB, alpha, beta, l.fused.lo, l.fused.hi, l.threads)
         let y = l.output
@@ -185,17 +186,17 @@ private struct MatrixProduct {
                     let src = xp + p * m * k
                     for i in 0..<m { for q in 0..<k { aRow[i * k + q] = alpha * (transA ? src[q * m + i] : src[i * k + q]) } }
                     let bb = bp + (bBatched ? p * k * nn : 0)
-                    let panels = FilterPanels.pack(into: panelData, groups: 1, mg: nn, cg: k, taps: 1) { j, q, _ in
+                    let panels = FilterPanels.pack(into: panelData, nr: nr, groups: 1, mg: nn, cg: k, taps: 1) { j, q, _ in
                         transB ? bb[j * k + q] : bb[q * nn + j]
                     }
-                    convNHWC(aRow, shape, filters: panels, epilogue: Epilogue(), zeros: aRow, y: yp + p * m * nn, threads: threads)
+                    kernels.conv(aRow, shape, panels, Epilogue(), aRow, yp + p * m * nn, threads)
                 }
             }
             if let cIn {
                 let cp = cIn.pointer(arena)
                 for i in 0..<m { for j in 0..<nn { yp[i * nn + j] += beta * cp[i * cStrides[0] + j * cStrides[1]] } }
             }
-            if lo > -.infinity || hi < .infinity { clampKernel(yp, yp, count: count, lo: lo, hi: hi) }
+            if lo > -.infinity || hi < .infinity { kernels.clamp(yp, yp, count, lo, hi) }
         }
         return (step, flops)
     }

@@ -33,11 +33,11 @@ protocol Operator {
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double)
 
     /// Weights laid out once at load for the kernels, or nil when the op keeps none.
-    func prepare(constants: [Tensor?]) throws -> PreparedWeights?
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights?
 }
 
 extension Operator {
-    func prepare(constants: [Tensor?]) throws -> PreparedWeights? { nil }
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? { nil }
 }
 
 /// The layouts an op works in (activations between convs stay channels-last).
@@ -70,6 +70,8 @@ struct Lowering {
     let fused: (residual: Bool, lo: Float, hi: Float)
     let opset: Int
     let threads: Int
+    /// The kernel set the plan runs (and the weights were packed for).
+    let kernels: KernelTable
 
     /// Input i's location. - Throws: when the plan did not give one (an internal error).
     func input(_ i: Int) throws -> Location {

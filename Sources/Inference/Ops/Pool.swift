@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// MaxPool and AveragePool share everything but the reduction: 2-D windows over
 /// NCHW (run channels-last), padding never wins a max, and an average divides by
@@ -52,12 +51,13 @@ struct PoolCore {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         // NHWC in and out.
         let xs = l.inputShapes[0]
         let (win, out) = try geometry(xs)
         let shape = ConvShape(batch: xs[0], h: xs[2], w: xs[3], c: xs[1], oh: out[2], ow: out[3], m: xs[1], win: win)
         let x = try l.input(0), y = l.output, isMax = isMax, include = countIncludePad, threads = l.threads
-        return ({ arena in poolNHWC(x.pointer(arena), shape, isMax: isMax, countIncludePad: include, y: y.pointer(arena), threads: threads) }, 0)
+        return ({ arena in kernels.pool(x.pointer(arena), shape, isMax, include, y.pointer(arena), threads) }, 0)
     }
 }
 
@@ -117,10 +117,11 @@ struct GlobalAveragePoolOp: Operator {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         // NHWC in; [N, C, 1...] out, which is the same memory in either layout.
         let xs = l.inputShapes[0]
         let pixels = xs.dropFirst(2).reduce(1, *), batch = xs[0], c = xs[1]
         let x = try l.input(0), y = l.output
-        return ({ arena in globalAverageNHWC(x.pointer(arena), batch: batch, pixels: pixels, c: c, y: y.pointer(arena)) }, 0)
+        return ({ arena in kernels.globalAverage(x.pointer(arena), batch, pixels, c, y.pointer(arena)) }, 0)
     }
 }

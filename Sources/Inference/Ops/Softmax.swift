@@ -1,6 +1,5 @@
 import Foundation
 import KernelSupport
-import Kernels
 
 /// Softmax over an axis (opset 13+); before 13 the input is flattened to 2-D at
 /// `axis` and each row of the flattened tensor is normalised.
@@ -49,8 +48,9 @@ struct SoftmaxOp: Operator {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let (outer, len, inner) = try extents(l.inputShapes[0])
         let x = try l.input(0), y = l.output
-        return ({ arena in softmaxKernel(x.pointer(arena), y.pointer(arena), outer: outer, len: len, inner: inner) }, 0)
+        return ({ arena in kernels.softmax(x.pointer(arena), y.pointer(arena), outer, len, inner) }, 0)
     }
 }

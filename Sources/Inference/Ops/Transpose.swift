@@ -1,5 +1,4 @@
 import KernelSupport
-import Kernels
 
 /// Transpose: any permutation. NHWC -> NCHW ([0, 3, 1, 2], e.g. a TensorFlow model's
 /// input) costs nothing in a plan: the result is the input read channels-last.
@@ -48,8 +47,9 @@ struct TransposeOp: Operator {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let xs = l.inputShapes[0], p = try permutation(rank: l.inputShapes[0].count)
         let x = try l.input(0), y = l.output
-        return ({ arena in transposeKernel(x.pointer(arena), inShape: xs, perm: p, y.pointer(arena)) }, 0)
+        return ({ arena in kernels.transpose(x.pointer(arena), xs, p, y.pointer(arena)) }, 0)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import KernelSupport
-import Kernels
 
 /// Relu, Clip and Sigmoid: element by element in whatever layout the input has.
 /// Relu and Clip are usually fused into the Conv or Gemm before them.
@@ -22,8 +21,9 @@ struct ReluOp: Operator {
     func reference(_ inputs: [Tensor?]) throws -> Tensor { Reference.map(try tensor(inputs, 0, attrs)) { max($0, 0) } }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let x = try l.input(0), y = l.output, count = l.outputShape.reduce(1, *)
-        return ({ arena in clampKernel(x.pointer(arena), y.pointer(arena), count: count, lo: 0, hi: .infinity) }, 0)
+        return ({ arena in kernels.clamp(x.pointer(arena), y.pointer(arena), count, 0, .infinity) }, 0)
     }
 }
 
@@ -69,9 +69,10 @@ struct ClipOp: Operator {
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let (lo, hi) = try bounds(l.constants)
         let x = try l.input(0), y = l.output, count = l.outputShape.reduce(1, *)
-        return ({ arena in clampKernel(x.pointer(arena), y.pointer(arena), count: count, lo: lo, hi: hi) }, 0)
+        return ({ arena in kernels.clamp(x.pointer(arena), y.pointer(arena), count, lo, hi) }, 0)
     }
 }
 
@@ -93,7 +94,8 @@ struct SigmoidOp: Operator {
     func reference(_ inputs: [Tensor?]) throws -> Tensor { Reference.map(try tensor(inputs, 0, attrs)) { 1 / (1 + Foundation.exp(-$0)) } }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let kernels = l.kernels
         let x = try l.input(0), y = l.output, count = l.outputShape.reduce(1, *)
-        return ({ arena in sigmoidKernel(x.pointer(arena), y.pointer(arena), count: count) }, 0)
+        return ({ arena in kernels.sigmoid(x.pointer(arena), y.pointer(arena), count) }, 0)
     }
 }

@@ -1,0 +1,18 @@
+import CSIMD
+
+// AVX2 + FMA: built with -target-cpu haswell. 8-lane ymm vectors; the GEMM tile
+// is 6 x 16 (12 ymm accumulators of the 16 registers).
+
+package let isaName = "avx2"
+/// The GEMM tile's vector: one ymm register.
+typealias V = SIMD8<Float>
+/// Lanes in V, and its size in bytes.
+let VW = 8
+let VB = 32
+/// GEMM tile columns: two vectors.
+package let NR = 16
+
+@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
+@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
+/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).
+@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp8(v, lo, hi) }

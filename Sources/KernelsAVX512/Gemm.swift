@@ -1,0 +1,1 @@
+../Kernels/Gemm.swift

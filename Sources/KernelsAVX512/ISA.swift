@@ -1,0 +1,18 @@
+import CSIMD
+
+// AVX-512 (F, BW, DQ, VL): built with -target-cpu skylake-avx512. 16-lane zmm
+// vectors; the GEMM tile is 6 x 32 (12 zmm accumulators of the 32 registers).
+
+package let isaName = "avx512"
+/// The GEMM tile's vector: one zmm register.
+typealias V = SIMD16<Float>
+/// Lanes in V, and its size in bytes.
+let VW = 16
+let VB = 64
+/// GEMM tile columns: two vectors.
+package let NR = 32
+
+@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
+@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
+/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).
+@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp16(v, lo, hi) }

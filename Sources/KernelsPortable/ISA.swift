@@ -1,0 +1,22 @@
+import CSIMD
+
+// Portable: no CPU target, so it runs on any x86-64 (SSE2) and on other
+// architectures. 4-lane vectors; the GEMM tile is 6 x 8 (12 xmm accumulators of
+// the 16 registers). No FMA instruction is assumed: `addingProduct` would become
+// a call to `fmaf` per lane here (measured 140x slower), so multiply-adds are
+// written `c + a * b` (rounded twice: results differ from the FMA sets in the
+// last bits).
+
+package let isaName = "portable"
+/// The GEMM tile's vector: one xmm register.
+typealias V = SIMD4<Float>
+/// Lanes in V, and its size in bytes.
+let VW = 4
+let VB = 16
+/// GEMM tile columns: two vectors.
+package let NR = 8
+
+@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c + a * b }
+@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c + a * b }
+/// clamp(v, lo, hi) per lane: maxps + minps (see CSIMD/simd_ops.h).
+@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp4(v, lo, hi) }

@@ -436,49 +436,65 @@ func depthwiseSpan(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<In
     }
 }
 
-/// `n` (1 or 4) neighbouring interior output pixels from ox, 8 channels at a time:
-/// one weight load feeds n independent FMA chains.
+/// `n` (1 or 4) neighbouring interior output pixels from ox, a vector of channels
+/// at a time (VW lanes, then 8 for the rest: C is a multiple of 8 here): one
+/// weight load feeds n independent FMA chains.
 @inline(__always)
 func depthwisePixels(_ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: Int, kh: Int, kw: Int, sx: Int, dx: Int,
                      padL: Int, c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
-    let lo = V8(repeating: e.lo), hi = V8(repeating: e.hi)
-    let first = (ox * sx - padL) * c, pixelBytes = sx * c * 4, tapBytes = dx * c * 4, rowBytes = c * 4
     var ch = 0
+    while ch + VW <= c {
+        depthwiseChunk(V.self, n, rows, ox: ox, ch: ch, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights,
+                       epilogue: e, y: y, madd: madd, clamp: clampV)
+        ch += VW
+    }
     while ch < c {
-        let b = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: V8.self) } ?? V8()
-        var a0 = b, a1 = b, a2 = b, a3 = b
-        for ky in 0..<kh {
-            let line = UnsafeRawPointer(rows[ky] + first + ch)
-            let wRow = UnsafeRawPointer(weights + ky * kw * c + ch)
-            for kx in 0..<kw {
-                let wv = wRow.loadUnaligned(fromByteOffset: kx * rowBytes, as: V8.self)
-                let t = kx * tapBytes
-                a0 = madd8(a0, line.loadUnaligned(fromByteOffset: t, as: V8.self), wv)
-                if n > 1 {
-                    a1 = madd8(a1, line.loadUnaligned(fromByteOffset: t + pixelBytes, as: V8.self), wv)
-                    a2 = madd8(a2, line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: V8.self), wv)
-                    a3 = madd8(a3, line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: V8.self), wv)
-                }
-            }
-        }
-        let at = ox * c + ch
-        if let res = e.residual {
-            let r = UnsafeRawPointer(res + at)
-            a0 += r.loadUnaligned(as: V8.self)
-            if n > 1 {
-                a1 += r.loadUnaligned(fromByteOffset: rowBytes, as: V8.self)
-                a2 += r.loadUnaligned(fromByteOffset: 2 * rowBytes, as: V8.self)
-                a3 += r.loadUnaligned(fromByteOffset: 3 * rowBytes, as: V8.self)
-            }
-        }
-        let out = UnsafeMutableRawPointer(y + at)
-        out.storeBytes(of: clamp8(a0, lo, hi), as: V8.self)
-        if n > 1 {
-            out.storeBytes(of: clamp8(a1, lo, hi), toByteOffset: rowBytes, as: V8.self)
-            out.storeBytes(of: clamp8(a2, lo, hi), toByteOffset: 2 * rowBytes, as: V8.self)
-            out.storeBytes(of: clamp8(a3, lo, hi), toByteOffset: 3 * rowBytes, as: V8.self)
-        }
+        depthwiseChunk(V8.self, n, rows, ox: ox, ch: ch, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights,
+                       epilogue: e, y: y, madd: madd8, clamp: clamp8)
         ch += 8
+    }
+}
+
+/// Channels ch..<ch+T.scalarCount of `depthwisePixels`: one source for the VW-lane
+/// and the 8-lane vectors (`madd` and `clamp` are the vector type's own; inlined).
+@inline(__always)
+func depthwiseChunk<T: SIMD>(_: T.Type, _ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: Int, ch: Int, kh: Int, kw: Int,
+                             sx: Int, dx: Int, padL: Int, c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue,
+                             y: UnsafeMutablePointer<Float>, madd: (T, T, T) -> T, clamp: (T, T, T) -> T) where T.Scalar == Float {
+    let lo = T(repeating: e.lo), hi = T(repeating: e.hi)
+    let first = (ox * sx - padL) * c, pixelBytes = sx * c * 4, tapBytes = dx * c * 4, rowBytes = c * 4
+    let b = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: T.self) } ?? T()
+    var a0 = b, a1 = b, a2 = b, a3 = b
+    for ky in 0..<kh {
+        let line = UnsafeRawPointer(rows[ky] + first + ch)
+        let wRow = UnsafeRawPointer(weights + ky * kw * c + ch)
+        for kx in 0..<kw {
+            let wv = wRow.loadUnaligned(fromByteOffset: kx * rowBytes, as: T.self)
+            let t = kx * tapBytes
+            a0 = madd(a0, line.loadUnaligned(fromByteOffset: t, as: T.self), wv)
+            if n > 1 {
+                a1 = madd(a1, line.loadUnaligned(fromByteOffset: t + pixelBytes, as: T.self), wv)
+                a2 = madd(a2, line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: T.self), wv)
+                a3 = madd(a3, line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: T.self), wv)
+            }
+        }
+    }
+    let at = ox * c + ch
+    if let res = e.residual {
+        let r = UnsafeRawPointer(res + at)
+        a0 += r.loadUnaligned(as: T.self)
+        if n > 1 {
+            a1 += r.loadUnaligned(fromByteOffset: rowBytes, as: T.self)
+            a2 += r.loadUnaligned(fromByteOffset: 2 * rowBytes, as: T.self)
+            a3 += r.loadUnaligned(fromByteOffset: 3 * rowBytes, as: T.self)
+        }
+    }
+    let out = UnsafeMutableRawPointer(y + at)
+    out.storeBytes(of: clamp(a0, lo, hi), as: T.self)
+    if n > 1 {
+        out.storeBytes(of: clamp(a1, lo, hi), toByteOffset: rowBytes, as: T.self)
+        out.storeBytes(of: clamp(a2, lo, hi), toByteOffset: 2 * rowBytes, as: T.self)
+        out.storeBytes(of: clamp(a3, lo, hi), toByteOffset: 3 * rowBytes, as: T.self)
     }
 }
 

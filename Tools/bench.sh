@@ -2,7 +2,9 @@
 # `make bench`: vidlabel against its peers, measured in the same run, with ratios.
 #   1. decode: `vidlabel frames` (key frames) vs `ffmpeg -skip_frame nokey` on a 60 s 1080p clip
 #   2. memory: peak RSS of `vidlabel frames` on a 10-minute clip vs a 1-minute clip
-#   3. engine: `vidlabel bench-model` vs onnxruntime, per model, batch 1/8, threads 1/2
+#   3. engine: `vidlabel bench-model` vs onnxruntime, per model, batch 1/8, threads 1/2 (the
+#      kernel set this CPU picks), then batch 1 / 1 thread with every kernel set the CPU runs;
+#      the GEMM on open_nsfw's shapes against this CPU's FMA peak, measured here (Tools/fma_peak.c)
 #   4. end to end: `vidlabel scan` vs a Python PyAV + onnxruntime pipeline (Tools/pipeline.py)
 #   5. HTML report: page bytes for 1 min, 10 min and 1 hour of video, and the time --html adds
 # Speed is printed, never asserted: the tests do not time anything.
@@ -30,6 +32,16 @@ median3() { # command... -> median wall seconds of 3 runs
 }
 ratio() { $PY -c "print(f'{$1 / $2:.3f}')"; }
 
+# Every number below is for this CPU and these kernels.
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $($BIN --version | sed -n 's/^engine: //p')"
+gcc -O2 -o "$DIR/fma_peak" Tools/fma_peak.c
+isa=$($BIN bench-model Models/mobilenet-v2.onnx --runs 1 --warmup 0 | $PY -c "import json,sys; print(json.load(sys.stdin)['isa'])")
+sets=$(for s in avx512 avx2 portable; do VIDLABEL_ISA=$s $BIN bench-model Models/mobilenet-v2.onnx --runs 1 --warmup 0 >/dev/null 2>&1 && echo $s; done)
+peak_avx2=$("$DIR/fma_peak" avx2)
+case " $(echo $sets) " in *" avx512 "*) peak_avx512=$("$DIR/fma_peak" avx512) ;; *) peak_avx512=0 ;; esac
+echo "   fp32 FMA peak, 1 core (Tools/fma_peak.c, 12 chains): AVX2 $peak_avx2 GFLOP/s, AVX-512 ${peak_avx512} GFLOP/s (0: not on this CPU)"
+peak=$([ "$isa" = avx512 ] && echo "$peak_avx512" || echo "$peak_avx2")
+
 echo "== decode: 60 s 1080p H.264, GOP 2 s (30 key frames), 1 thread"
 ours=$(median3 $BIN frames $DIR/clip60.mp4 --sample keyframes --min-interval 0)
 peer=$(median3 ffmpeg -nostdin -threads 1 -skip_frame nokey -i $DIR/clip60.mp4 -vf scale=224:224 -pix_fmt rgb24 -f null -)
@@ -41,7 +53,7 @@ short=$(rss $BIN frames $DIR/clip60u.mp4 --min-interval 0)
 long=$(rss $BIN frames $DIR/clip600.mp4 --min-interval 0)
 printf "1 min %d KB   10 min %d KB   ratio %s (target <= 1.2)\n" "$short" "$long" "$(ratio "$long" "$short")"
 
-echo "== engine: ms per run, ours vs onnxruntime (default optimisations), same thread count"
+echo "== engine ($isa kernels): ms per run, ours vs onnxruntime (default optimisations), same thread count"
 echo "   Alternating bursts (8 x ours and 8 x onnxruntime at batch 1, 4 + 4 at batch 8, interleaved) so a change in this VM's speed lands on both;"
 echo "   median of the bursts' medians and best run. Target: ratio <= 1.2 at batch 1, 1 thread."
 printf "%-20s %5s %7s %10s %10s %7s %10s %10s %7s\n" model batch threads vidlabel onnxrt ratio best_ours best_ort ratio
@@ -71,9 +83,23 @@ PYEOF
   done
 done
 
-echo "== GEMM: open_nsfw's conv shapes (single-Conv models, Tools/conv_shapes.py), 1 thread, best of 20"
+echo "== engine, every kernel set this CPU runs: batch 1, 1 thread, 8 alternating burst pairs of 8 runs"
+printf "%-20s %-9s %10s %10s %7s\n" model isa vidlabel onnxrt ratio
+for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
+  for s in $sets; do
+    ours=(); peer=()
+    for _ in $(seq 8); do
+      ours+=("$(VIDLABEL_ISA=$s $BIN bench-model Models/$m.onnx --runs 8 --warmup 2 | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")")
+      peer+=("$($PY Tools/bench_ort.py Models/$m.onnx 1 1 8 | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")")
+    done
+    $PY -c "import statistics,sys; o=statistics.median(map(float,sys.argv[3].split())); p=statistics.median(map(float,sys.argv[4].split())); print(f'{sys.argv[1]:<20} {sys.argv[2]:<9} {o:10.2f} {p:10.2f} {o/p:7.3f}')" \
+      "$m" "$s" "${ours[*]}" "${peer[*]}"
+  done
+done
+
+echo "== GEMM: open_nsfw's conv shapes (single-Conv models, Tools/conv_shapes.py), 1 thread, best of 20, $isa kernels, % of the $isa peak ($peak GFLOP/s)"
 echo "   ours: the Conv step alone (VIDLABEL_PROFILE); onnxruntime: the whole one-node model incl. its NCHWc reorders"
-printf "%-34s %7s %9s %8s %10s\n" shape GFLOP ours_ms GFLOP/s "%of117"
+printf "%-34s %7s %9s %8s %10s\n" shape GFLOP ours_ms GFLOP/s "%ofpeak"
 rm -rf "$DIR/convs"
 $PY Tools/conv_shapes.py Models/open-nsfw.onnx "$DIR/convs" > "$DIR/convs.jsonl"
 while read -r line; do
@@ -82,7 +108,7 @@ while read -r line; do
   gflop=$($PY -c "import json,sys; print(json.loads(sys.argv[1])['gflop'])" "$line")
   ms=$(VIDLABEL_PROFILE=1 $BIN bench-model "$f" --runs 20 --warmup 2 --threads 1 2>&1 >/dev/null | awk '/ Conv /{print $1}' | sort -g | head -1)
   ort=$($PY Tools/bench_ort.py "$f" 1 1 20 | $PY -c "import json,sys; print(json.load(sys.stdin)['min_ms'])")
-  $PY -c "g=$gflop; ms=$ms; print(f'{\"$shape\":<34} {g:7.3f} {ms:9.3f} {g/ms*1e3:8.1f} {g/ms*1e3/117*100:9.0f}%   onnxruntime model {$ort:.3f} ms')"
+  $PY -c "g=$gflop; ms=$ms; print(f'{\"$shape\":<34} {g:7.3f} {ms:9.3f} {g/ms*1e3:8.1f} {g/ms*1e3/$peak*100:9.0f}%   onnxruntime model {$ort:.3f} ms')"
 done < "$DIR/convs.jsonl"
 
 echo "== batch: 40 short clips, --jobs 2, vs 40 sequential vidlabel scan calls in a shell loop"

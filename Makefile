@@ -18,7 +18,7 @@ PY          := $(VENV)/bin/python
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps test-deps apt-install build fixtures models venv test install bench clean demo check-simd baselines fuzz
+.PHONY: all deps test-deps apt-install dist integrations-venv build fixtures models venv test install bench clean demo check-simd baselines fuzz
 
 # Our own label-regression gate: scan reports of the bundled real clips,
 # committed; `make test` fails when a fresh scan moves a label beyond
@@ -94,7 +94,7 @@ baselines: build models $(PHOTO_CLIPS)
 check-simd: build
 	Tools/check-simd.sh $(BIN)
 
-test: test-deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
+test: test-deps fixtures models $(GOLDEN) $(PHOTO_CLIPS) $(IVENV)/.stamp
 	$(BUILD)
 	Tools/check-simd.sh $(BIN)
 	@# The label-baseline gate once per kernel set this CPU runs; qemu runs the others below.
@@ -106,12 +106,43 @@ test: test-deps fixtures models $(GOLDEN) $(PHOTO_CLIPS)
 	done
 	Tools/qemu-check.sh $(BIN)
 	Tools/install-smoke.sh
+	@# Beam (DirectRunner in-process and 2 workers, bundle retries) and Spark local[2] against vidlabel batch.
+	$(IVENV)/bin/python integrations/tests/test_integrations.py $(BIN)
 	@# Hostile inputs, bounded: 300 damaged media files, every structural model variant plus 40 random ones.
 	$(PY) Tools/fuzz/campaign.py --bin $(BIN) --work .build/fuzz-quick --media 300 --models 40 --scan-models 20
 	@# Only XCTest is used; without the flag Swift Testing adds a "0 tests" summary line.
 	@# One line per test as it ends (the whole log is in .build/test.log).
 	@set -o pipefail; VIDLABEL_BIN=$(abspath $(BIN)) $(SWIFT) test -c $(CONFIG) --skip-build --disable-swift-testing 2>&1 \
 	  | tee .build/test.log | grep --line-buffered -E "^Test Case .*(passed|failed)|error:|Executed|Fatal"
+
+# The runners the Beam and Spark integrations are tested on (apache-beam, pyspark: ~800 MB),
+# in their own venv so `make demo` never downloads them.
+IVENV := .build/integrations-venv
+$(IVENV)/.stamp: integrations/requirements.txt
+	@echo "integrations: installing the pinned Beam and Spark runners into $(IVENV)"
+	python3 -m venv $(IVENV)
+	Tools/heartbeat.sh integrations-venv $(IVENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+	  -r integrations/requirements.txt | grep --line-buffered -E "^Successfully" || true
+	@$(IVENV)/bin/python -c "import apache_beam, pyspark" || { echo "integrations: pip install failed" >&2; exit 1; }
+	@touch $@
+
+integrations-venv: $(IVENV)/.stamp
+
+# A relocatable tarball for pipeline workers: bin/vidlabel (Swift runtime linked in
+# statically, so only the FFmpeg libraries come from the OS), the models and the schema.
+DIST := .build/dist/vidlabel-linux-x86_64
+dist: deps models
+	Tools/heartbeat.sh dist-build $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-dist --product vidlabel
+	rm -rf $(DIST) && install -d $(DIST)/bin $(DIST)/share/vidlabel/models $(DIST)/share/vidlabel/schema
+	install -m 755 .build-dist/release/vidlabel $(DIST)/bin/vidlabel
+	install -m 644 Models/*.onnx Models/imagenet-classes.txt $(DIST)/share/vidlabel/models/
+	install -m 644 Schemas/report.schema.json $(DIST)/share/vidlabel/schema/
+	python3 integrations/beam/bigquery_schema.py Schemas/report.schema.json > $(DIST)/share/vidlabel/schema/report.bigquery.json
+	tar -C $(dir $(DIST)) -czf $(DIST).tar.gz $(notdir $(DIST))
+	@echo "dist: $(DIST).tar.gz ($$(du -h $(DIST).tar.gz | cut -f1)); needs from the OS: $(RUNTIME_PKGS)"
+
+# What the binary needs at run time (Debian 12 package names).
+RUNTIME_PKGS := libavformat59 libavcodec59 libswscale6 libavutil57
 
 # `make fuzz [FUZZ_SECONDS=1800]`: libFuzzer (with AddressSanitizer) on the ONNX importer, checks
 # and planner, seeded with the structural model variants; one ASan pass over every variant; then

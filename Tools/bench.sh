@@ -138,3 +138,10 @@ for c in clip60.mp4 clip600.mp4 clip3600.mp4; do
   printf "%-13s %5d frames   page %8d bytes   scan %.3f s   scan --html %.3f s   ratio %s\n" \
     "$c" "$frames" "$(stat -c %s /tmp/vidlabel-bench.html)" "$plain" "$html" "$(ratio "$html" "$plain")"
 done
+
+echo "== catalogue scale: the 40 short clips through Beam (DirectRunner, 2 worker processes) and Spark (local[2]) vs vidlabel batch --jobs 2"
+if [ -x .build/integrations-venv/bin/python ]; then
+  .build/integrations-venv/bin/python integrations/bench.py $BIN "$DIR/batch40" 2>/dev/null
+else
+  echo "(skipped: make integrations-venv installs the runners)"
+fi

@@ -81,7 +81,10 @@ struct Batch: ParsableCommand {
         } catch {
             throw CLIError(message: "\(error)")
         }
-        let fingerprint = SHA256.hex(of: Data((optionsKey(options) + scanner.modelHashes.joined(separator: ",")).utf8))
+        // The records' options: --html-dir keeps the frames for its pages only.
+        var recorded = options
+        recorded.includeFrames = !labeling.noFrames
+        let fingerprint = reportFingerprint(recorded, scanner: scanner)
 
         var unnamedFailures = 0
         let sink: RecordSink
@@ -196,17 +199,6 @@ struct Batch: ParsableCommand {
             state.finished(ok: false, frames: 0, flagged: [], path: path)
         }
         reporter.fileDone(path)
-    }
-
-    /// The options that change a report, in a fixed order (not threads, jobs or output).
-    func optionsKey(_ o: ScanOptions) -> String {
-        let s = o.sampling
-        return ["v1", s.mode.name, "\(s.mode)", "\(s.minInterval)", "\(s.maxGap ?? -1)", "\(s.maxFrames ?? -1)",
-                "\(s.start ?? -1)", "\(s.end ?? -1)", o.topicModel.name,
-                o.thresholds.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
-                "\(o.minDuration)", "\(o.mergeGap)", "\(o.topK)", "\(o.includeFrames)",
-                o.custom.map { "\($0.url.path)|\($0.preprocessing.rawValue)|\($0.inputSize)|\($0.labels.joined(separator: "\u{1}"))" } ?? ""]
-            .joined(separator: ";")
     }
 
     func summarize(state: BatchState, seconds: Double) {

@@ -9,12 +9,17 @@ struct ErrorRecord: Encodable {
         var size_bytes: Int64? = nil
         var mtime: Double? = nil
     }
-    struct Detail: Encodable { let category: String; let message: String }
+    struct Detail: Encodable {
+        let category: String
+        let message: String
+        /// `serve`: the input could not be read right now; retrying may succeed.
+        var transient: Bool? = nil
+    }
     // Declared in the schema's order, which the JSON keeps.
     var file: FileRef
     /// Set by `batch`, so `--resume` knows the failure belongs to these options.
     var fingerprint: String? = nil
-    let error: Detail
+    var error: Detail
 
     init(path: String, category: String, message: String) {
         file = FileRef(path: path)

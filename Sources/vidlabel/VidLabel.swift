@@ -12,7 +12,7 @@ struct VidLabel: ParsableCommand {
         commandName: "vidlabel",
         abstract: "Label videos offline: moderation and topic labels with exact timestamps.",
         version: versionText,
-        subcommands: [Scan.self, Batch.self, Diff.self, Check.self, Probe.self, Frames.self, Models.self, InspectModel.self, BenchModel.self]
+        subcommands: [Scan.self, Batch.self, Diff.self, Check.self, Probe.self, Frames.self, Models.self, InspectModel.self, BenchModel.self, Serve.self]
     )
 
     /// `--version`: the release, the source commit, the FFmpeg libraries linked and

@@ -15,6 +15,8 @@ APT_PKGS    := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-c
 FIXTURES    := Fixtures/gen/.stamp
 VENV        := .build/tools-venv
 PY          := $(VENV)/bin/python
+# The Beam and Spark runners the integrations are tested on (see integrations-venv).
+IVENV       := .build/integrations-venv
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
@@ -117,7 +119,6 @@ test: test-deps fixtures models $(GOLDEN) $(PHOTO_CLIPS) $(IVENV)/.stamp
 
 # The runners the Beam and Spark integrations are tested on (apache-beam, pyspark: ~800 MB),
 # in their own venv so `make demo` never downloads them.
-IVENV := .build/integrations-venv
 $(IVENV)/.stamp: integrations/requirements.txt
 	@echo "integrations: installing the pinned Beam and Spark runners into $(IVENV)"
 	python3 -m venv $(IVENV)

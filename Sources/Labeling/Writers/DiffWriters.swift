@@ -52,23 +52,6 @@ public func renderDiff(_ diffs: [FileDiff], format: DiffFormat) throws -> String
     }
 }
 
-/// Text safe inside XML attributes and elements.
-func xmlEscaped(_ s: String) -> String {
-    var out = ""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        // XML 1.0 cannot carry most control characters, even escaped.
-        case _ where scalar.value < 0x20 && scalar != "\n" && scalar != "\t": out += "\\x" + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
-}
 
 /// GitHub workflow commands end at a newline and use % escapes (%25, %0D, %0A).
 func githubEscaped(_ s: String) -> String {

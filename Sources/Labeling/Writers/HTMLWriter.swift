@@ -214,18 +214,5 @@ public enum HTMLWriter {
     static func score(_ x: Double) -> String { String(format: "%.3f", x) }
 
     /// Text safe in HTML content and attribute values.
-    static func esc(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func esc(_ s: String) -> String { xmlEscaped(s) }
 }

@@ -19,10 +19,16 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     // Panels per block: a block of packed filters (taps*Cg x NR*block) stays in L2
     // while every row tile of the task streams past it.
     let block = max(1, min(f.panels, (192 * 1024) / (f.panelSize * 4)))
-    // Few row tiles (small images, fully connected layers): split filters across threads instead.
-    let byPanels = threads > 1 && tiles < 4 * threads && f.panels >= threads
+    // Few row tiles (small images, fully connected layers): split filters across threads
+    // instead, also whenever the panels divide more evenly than the tiles (a 7x7 map is 9
+    // tiles, 5 + 4 over two threads; its 8 or 16 panels split 4 + 4: measured 1.5x -> 1.9x).
+    func unevenness(_ n: Int) -> Int { (n + threads - 1) / threads * threads - n }
+    let byPanels = threads > 1 && f.panels >= threads
+        && (tiles < 4 * threads || (tiles < 16 * threads && unevenness(f.panels) * tiles < unevenness(tiles) * f.panels))
     let useful = threadsWorth(flops: 2 * rows * f.taps * f.cg * f.mg * f.groups, threads: threads)
-    let tasks = useful <= 1 ? 1 : byPanels ? min(useful, f.panels) : min(useful, tiles)
+    // Several tasks per thread when splitting rows: threads claim them as they come
+    // free, so one woken late (or slowed by the VM) does not hold the op for half of it.
+    let tasks = useful <= 1 ? 1 : byPanels ? min(useful, f.panels) : min(4 * useful, tiles)
     let win = s.win, taps = f.taps, cg = f.cg
     let pointwise = taps == 1 && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
     let k = taps * cg
@@ -510,7 +516,10 @@ package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, co
         (0..<k).filter { o * st - p0 + $0 * d < size + p1 }.count
     }
     let fill = V8(repeating: isMax ? -.infinity : 0)
-    let useful = threadsWorth(flops: s.batch * s.oh * s.ow * c * win.kernel.h * win.kernel.w, threads: threads)
+    // A pool reads each input about kh*kw/stride^2 times and does one op per read:
+    // worth splitting at a quarter of the work a conv needs (open_nsfw's 112x112 max
+    // pool stayed on one thread, 0.3 ms of a 6.7 ms two-thread run).
+    let useful = threadsWorth(flops: 4 * s.batch * s.oh * s.ow * c * win.kernel.h * win.kernel.w, threads: threads)
     parallelRanges(s.batch * s.oh, threads: useful) { range in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         for row in range {

@@ -133,6 +133,14 @@ public final class VideoScanner {
     /// sha256 of every model file in use, in report order.
     public var modelHashes: [String] { loaded.map(\.sha256) }
 
+    /// The tool as a report names it.
+    public var tool: Report.Tool { .init(name: "vidlabel", version: vidlabelVersion) }
+
+    /// The models as a report lists them (name, task, sha256), in report order.
+    public var modelInfos: [Report.ModelInfo] {
+        loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) }
+    }
+
     /// Models in report order: moderation, topics, custom.
     var loaded: [LoadedModel] { [nsfw, topics] + (custom.map { [$0.0] } ?? []) }
 
@@ -312,12 +320,12 @@ public final class VideoScanner {
                                              message: "\(sampler.warningCount - sampler.warnings.count) more warnings not listed", timeS: nil))
         }
         return Report(
-            tool: .init(name: "vidlabel", version: vidlabelVersion),
+            tool: tool,
             file: .init(path: info.path, sizeBytes: info.sizeBytes, mtime: nil),
             video: .init(durationS: info.durationS.map(round4), width: info.displayWidth, height: info.displayHeight,
                          rotation: info.rotation, codec: info.codec, avgFps: info.avgFps.map(round4)),
             sampling: .init(mode: o.mode.name, params: params, framesSampled: scores.count),
-            models: loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) },
+            models: modelInfos,
             summary: summary, segments: segments, frames: frames, errors: errors, fingerprint: nil)
     }
 }

@@ -95,7 +95,7 @@ struct Batch: ParsableCommand {
         for name in inputs.unnamed where !sink.isDone(name) {
             printError("\(name): \(BatchInputs.unnamedReason)")
             var record = ErrorRecord(path: name, category: VideoError.Category.notFound.rawValue, message: BatchInputs.unnamedReason)
-            record.fingerprint = fingerprint
+            record.stamp(scanner, fingerprint: fingerprint)
             let line = format == .text ? String(TextWriter.block(LoadedReport(path: name, report: nil, error: "\(record.error.category): \(record.error.message)")).dropLast())
                                        : try jsonLine(record)
             try write(line, to: sink, state: BatchState(total: 0, alreadyDone: 0))
@@ -190,7 +190,7 @@ struct Batch: ParsableCommand {
             var record = ErrorRecord(path: path, error: error)
             record.file.size_bytes = stamp?.size
             record.file.mtime = stamp?.mtime
-            record.fingerprint = fingerprint
+            record.stamp(scanner, fingerprint: fingerprint)
             printError(error is VideoError ? "\(error)" : "\(path): \(error)")
             let failure = LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)")
             if htmlDir != nil { state.addPage(HTMLWriter.IndexEntry(failure, page: nil)) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Labeling
 import VideoIO
 
 /// An error record in JSON output: `{"file": {"path": ...}, "error": {"category": ..., "message": ...}}`.
@@ -16,14 +17,25 @@ struct ErrorRecord: Encodable {
         var transient: Bool? = nil
     }
     // Declared in the schema's order, which the JSON keeps.
+    /// Set by `batch` and `serve` (with `models`): which build and models gave this
+    /// verdict, as a report says it, so a retried input writes the same bytes.
+    var tool: Report.Tool? = nil
     var file: FileRef
     /// Set by `batch`, so `--resume` knows the failure belongs to these options.
     var fingerprint: String? = nil
+    var models: [Report.ModelInfo]? = nil
     var error: Detail
 
     init(path: String, category: String, message: String) {
         file = FileRef(path: path)
         error = Detail(category: category, message: message)
+    }
+
+    /// Adds what `batch` and `serve` put in every record: the tool, the models and the fingerprint.
+    mutating func stamp(_ scanner: VideoScanner, fingerprint: String) {
+        tool = scanner.tool
+        models = scanner.modelInfos
+        self.fingerprint = fingerprint
     }
 
     init(path: String, error: Error) {

@@ -48,7 +48,7 @@ struct Serve: ParsableCommand {
             guard let path = Serve.path(of: line) else {
                 if !line.trimmingCharacters(in: .whitespaces).isEmpty {
                     var record = ErrorRecord(path: line, category: "failed", message: "a request is a path or a JSON object with a \"path\" string")
-                    record.fingerprint = fingerprint
+                    record.stamp(scanner, fingerprint: fingerprint)
                     Output.writeLine(try jsonLine(record))
                 }
                 continue
@@ -65,7 +65,7 @@ struct Serve: ParsableCommand {
                 var record = ErrorRecord(path: path, error: error)
                 record.file.size_bytes = stamp?.size
                 record.file.mtime = stamp?.mtime
-                record.fingerprint = fingerprint
+                record.stamp(scanner, fingerprint: fingerprint)
                 if let v = error as? VideoError, v.category == .notFound { record.error.transient = true }
                 Output.writeLine(try jsonLine(record))
             }

@@ -18,6 +18,10 @@ final class ServeCLITests: XCTestCase {
         XCTAssertNil(error(0))
         XCTAssertEqual(error(1)?["category"] as? String, "not_media")
         XCTAssertNil(error(1)?["transient"], "a broken file is final")
+        // Error records say which build and models gave the verdict, as reports do.
+        XCTAssertEqual((records[1]["tool"] as? [String: Any])?["name"] as? String, "vidlabel")
+        XCTAssertEqual((records[1]["models"] as? [[String: Any]])?.map { $0["sha256"] as? String },
+                       (records[0]["models"] as? [[String: Any]])?.map { $0["sha256"] as? String })
         XCTAssertEqual(error(3)?["category"] as? String, "not_found")
         XCTAssertEqual(error(3)?["transient"] as? Bool, true, "a missing input may be staged later")
         XCTAssertEqual(error(4)?["category"] as? String, "failed")

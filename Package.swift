@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Only the kernel sets get a CPU target; everything else is built for baseline
@@ -20,7 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // No package traits: with its default two, SwiftPM passed their -D flags in a
+        // different order at each re-plan (a Set), and SwiftProtobuf recompiled (~30 s)
+        // whenever make was run with other variables (make install PREFIX=...).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
     ],
     targets: [
         .systemLibrary(

@@ -96,8 +96,7 @@ struct Batch: ParsableCommand {
             printError("\(name): \(BatchInputs.unnamedReason)")
             var record = ErrorRecord(path: name, category: VideoError.Category.notFound.rawValue, message: BatchInputs.unnamedReason)
             record.stamp(scanner, fingerprint: fingerprint)
-            let line = format == .text ? String(TextWriter.block(LoadedReport(path: name, report: nil, error: "\(record.error.category): \(record.error.message)")).dropLast())
-                                       : try jsonLine(record)
+            let line = format == .text ? textLine(record.loaded) : try jsonLine(record)
             try write(line, to: sink, state: BatchState(total: 0, alreadyDone: 0))
             unnamedFailures += 1
         }
@@ -174,8 +173,7 @@ struct Batch: ParsableCommand {
                 state.addPage(HTMLWriter.IndexEntry(LoadedReport(path: path, report: report, error: nil), page: page))
             }
             if labeling.noFrames { report.frames = nil }
-            let line = format == .text ? String(TextWriter.block(LoadedReport(path: path, report: report, error: nil)).dropLast())
-                                       : try jsonLine(report)
+            let line = format == .text ? textLine(LoadedReport(path: path, report: report, error: nil)) : try jsonLine(report)
             try write(line, to: sink, state: state)
             state.finished(ok: true, frames: report.sampling.framesSampled,
                            flagged: report.summary.moderation.filter(\.flagged).map(\.label), path: path)
@@ -192,14 +190,17 @@ struct Batch: ParsableCommand {
             record.file.mtime = stamp?.mtime
             record.stamp(scanner, fingerprint: fingerprint)
             printError(error is VideoError ? "\(error)" : "\(path): \(error)")
-            let failure = LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)")
-            if htmlDir != nil { state.addPage(HTMLWriter.IndexEntry(failure, page: nil)) }
-            let line = format == .text ? String(TextWriter.block(failure).dropLast()) : try? jsonLine(record)
+            if htmlDir != nil { state.addPage(HTMLWriter.IndexEntry(record.loaded, page: nil)) }
+            let line = format == .text ? textLine(record.loaded) : try? jsonLine(record)
             if let line { try? write(line, to: sink, state: state) }
             state.finished(ok: false, frames: 0, flagged: [], path: path)
         }
         reporter.fileDone(path)
     }
+
+    /// A file's `--format text` block without its last newline (the sink ends every record
+    /// with one, so blocks stand a blank line apart).
+    func textLine(_ r: LoadedReport) -> String { String(TextWriter.block(r).dropLast()) }
 
     func summarize(state: BatchState, seconds: Double) {
         var lines = [String(format: "batch: %d ok, %d failed, %d skipped, %d already done; %d frames in %.1f s",

@@ -38,6 +38,11 @@ struct ErrorRecord: Encodable {
         self.fingerprint = fingerprint
     }
 
+    /// The record as the text and diff writers take it (`category: message`).
+    var loaded: LoadedReport {
+        LoadedReport(path: file.path, report: nil, error: "\(error.category): \(error.message)")
+    }
+
     init(path: String, error: Error) {
         if let v = error as? VideoError {
             self.init(path: path, category: v.category.rawValue, message: v.reason)

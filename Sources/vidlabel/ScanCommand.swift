@@ -98,7 +98,7 @@ struct Scan: ParsableCommand {
                 failed = true
                 printError(error is VideoError ? "\(error)" : "\(path): \(error)")
                 let record = ErrorRecord(path: path, error: error)
-                scanned.append(LoadedReport(path: path, report: nil, error: "\(record.error.category): \(record.error.message)"))
+                scanned.append(record.loaded)
                 line = format == .text ? TextWriter.block(scanned.last!) : try jsonLine(record)
             }
             let text = format == .text ? line : line + "\n"

@@ -211,7 +211,7 @@ public enum HTMLWriter {
     figcaption{font-size:12px}.over{color:#c00}tr.flagged td:nth-child(2){color:#c00;font-weight:bold}tr.failed{color:#888}
     """
 
-    static func score(_ x: Double) -> String { String(format: "%.3f", x) }
+    static func score(_ x: Double) -> String { TextWriter.score(x) }
 
     /// Text safe in HTML content and attribute values.
     static func esc(_ s: String) -> String { xmlEscaped(s) }

@@ -56,6 +56,9 @@ public struct Graph: Sendable {
     public var nodes: [Node]
     /// Weights and other constants by value name.
     public var constants: [String: Tensor]
+    /// Constants whose values a `Model` packed into kernel weights and then dropped
+    /// from `constants`, so that a model's weights are held once: their shapes only.
+    public var packedShapes: [String: [Int]] = [:]
     /// Inputs that must be fed (initializers excluded).
     public var inputs: [ValueInfo]
     public var outputs: [String]
@@ -68,6 +71,14 @@ public struct Graph: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.opset = opset
+    }
+
+    /// True for a constant value, whether its data is still in `constants` or was packed.
+    public func isConstant(_ name: String) -> Bool { constants[name] != nil || packedShapes[name] != nil }
+
+    /// Number of weights (all constant tensors, packed ones included).
+    public var parameterCount: Int {
+        constants.values.reduce(0) { $0 + $1.count } + packedShapes.values.reduce(0) { $0 + $1.reduce(1, *) }
     }
 }
 

@@ -19,6 +19,7 @@ public final class Model: @unchecked Sendable {
     private let ops: [any Operator]
     private let prepared: [Int: PreparedWeights]
     private var plans: [[Int]: Plan] = [:]
+    private let arenas = ArenaPool()
     private let lock = NSLock()
 
     /// Loads, checks and optimises an ONNX file. A file that is not a regular file
@@ -34,7 +35,7 @@ public final class Model: @unchecked Sendable {
     /// `kernels`: the set to run (default: `KernelSet.selected()`, the best this CPU
     /// supports, or `VIDLABEL_ISA`'s); a set the CPU cannot run is refused.
     /// - Throws: `InferenceError` (prefixed with `source` when given).
-    public init(graph: Graph, threads: Int = 1, source: String? = nil, kernels set: KernelSet? = nil) throws {
+    public init(graph: consuming Graph, threads: Int = 1, source: String? = nil, kernels set: KernelSet? = nil) throws {
         self.source = source
         self.threads = max(1, threads)
         let chosen = try set ?? KernelSet.selected()
@@ -48,23 +49,44 @@ public final class Model: @unchecked Sendable {
         }
         do {
             try GraphCheck.check(graph)
-            let g = try Optimizer.optimize(graph)
+            // The graph is consumed: the optimiser frees what it replaces, and each
+            // packed weight leaves the graph as soon as its panels exist.
+            var g = try Optimizer.optimize(consume graph)
             guard !g.inputs.isEmpty else { throw InferenceError("model has no inputs") }
             let ops = try g.nodes.map { try parseOperator($0, opset: g.opset) }
-            var prepared: [Int: PreparedWeights] = [:]
-            for (i, (n, op)) in zip(g.nodes, ops).enumerated() {
-                if let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, kernels: kernels) { prepared[i] = p }
-            }
-            (self.graph, self.ops, self.prepared) = (g, ops, prepared)
+            (self.ops, self.prepared) = (ops, try Model.pack(&g, ops: ops, kernels: kernels))
+            self.graph = g
         } catch { throw named(error) }
-        do { _ = try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1) } catch { throw named(error) }
+        do { _ = try plan(for: self.graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1) } catch { throw named(error) }
+    }
+
+    /// Packs every node's weights for `kernels` and drops from `g` the data of each
+    /// constant that only packed nodes read as weights (inputs after the first of a
+    /// node with prepared weights): the panels are then the one copy (the graph copy
+    /// was a third of a model's memory). The plan reads such inputs from the
+    /// prepared weights, never from the graph; `g.packedShapes` keeps their shapes.
+    private static func pack(_ g: inout Graph, ops: [any Operator], kernels: KernelTable) throws -> [Int: PreparedWeights] {
+        var uses: [String: Int] = [:], packedUses: [String: Int] = [:]
+        for n in g.nodes { for v in n.inputs where !v.isEmpty { uses[v, default: 0] += 1 } }
+        for o in g.outputs { uses[o, default: 0] += 1 }
+        var prepared: [Int: PreparedWeights] = [:]
+        for (i, (n, op)) in zip(g.nodes, ops).enumerated() {
+            guard let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, kernels: kernels) else { continue }
+            prepared[i] = p
+            for v in n.inputs.dropFirst() where !v.isEmpty {
+                packedUses[v, default: 0] += 1
+                // Every use so far packed and none left: the data can go now.
+                if packedUses[v] == uses[v], let t = g.constants.removeValue(forKey: v) { g.packedShapes[v] = t.shape }
+            }
+        }
+        return prepared
     }
 
     public var inputs: [ValueInfo] { graph.inputs }
     public var outputNames: [String] { graph.outputs }
 
     /// Number of weights (all constant tensors).
-    public var parameterCount: Int { graph.constants.values.reduce(0) { $0 + $1.count } }
+    public var parameterCount: Int { graph.parameterCount }
 
     /// Multiply-adds x 2 of the Conv/Gemm/MatMul ops for one input of batch 1, in GFLOP.
     public func gflopsPerImage() throws -> Double {
@@ -156,7 +178,7 @@ public final class Model: @unchecked Sendable {
         defer { lock.unlock() }
         if let p = plans[key] { return p }
         let p: Plan
-        do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads, kernels: kernels) } catch let e as InferenceError {
+        do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads, kernels: kernels, arenas: arenas) } catch let e as InferenceError {
             throw source.map { InferenceError("\($0): \(e.message)") } ?? e
         }
         plans[key] = p

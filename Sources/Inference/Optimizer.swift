@@ -8,8 +8,10 @@ public enum Optimizer {
     static let maxFoldElements = 1 << 22
     static let maxFoldWork = 1 << 28
 
-    public static func optimize(_ input: Graph) throws -> Graph {
-        var g = input
+    /// Consumes `input`: weights it replaces (a BatchNorm-folded conv's) are freed as
+    /// they are replaced, not held until the caller's copy dies.
+    public static func optimize(_ input: consuming Graph) throws -> Graph {
+        var g = consume input
         // Constant folding, in topological order: a node whose inputs are all constants becomes one.
         var kept: [Node] = []
         for node in g.nodes {
@@ -35,7 +37,16 @@ public enum Optimizer {
         g.nodes = kept
         removeIdentities(&g)
         try foldBatchNorm(&g)
+        removeUnusedConstants(&g)
         return g
+    }
+
+    /// Drops constants no node reads and no output names (the weights a fold replaced,
+    /// initializers a model never uses): each would be held for the model's lifetime.
+    static func removeUnusedConstants(_ g: inout Graph) {
+        var used = Set(g.outputs)
+        for n in g.nodes { used.formUnion(n.inputs) }
+        for name in Array(g.constants.keys) where !used.contains(name) { g.constants.removeValue(forKey: name) }
     }
 
     /// Consumers of each value (node indices), plus a count for graph outputs.
@@ -73,17 +84,18 @@ public enum Optimizer {
         for (i, bn) in g.nodes.enumerated() where bn.opType == "BatchNormalization" {
             guard bn.inputs.count >= 5, let p = producer[bn.inputs[0]], g.nodes[p].opType == "Conv",
                   uses[bn.inputs[0]] == 1, g.nodes[p].inputs.count > 1,
-                  let w = g.constants[g.nodes[p].inputs[1]], w.rank == 4, w.shape[0] > 0,
+                  let wShape = g.constants[g.nodes[p].inputs[1]]?.shape, wShape.count == 4, wShape[0] > 0,
                   let scale = g.constants[bn.inputs[1]], let shift = g.constants[bn.inputs[2]],
                   let mean = g.constants[bn.inputs[3]], let variance = g.constants[bn.inputs[4]] else { continue }
             var conv = g.nodes[p]
-            let m = w.shape[0]
+            let m = wShape[0]
             guard [scale, shift, mean, variance].allSatisfy({ $0.shape == [m] }) else { continue }
             let eps = try BatchNormalizationOp(node: bn, opset: g.opset).epsilon
             let oldBias = conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? g.constants[conv.inputs[2]] : nil
             if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && oldBias?.count != m { continue }
-            var nw = w
-            let per = w.count / m
+            // The only reader's weights are taken out and scaled in place (no second copy).
+            var nw = uses[conv.inputs[1]] == 1 ? g.constants.removeValue(forKey: conv.inputs[1])! : g.constants[conv.inputs[1]]!
+            let per = nw.count / m
             var bias = [Float](repeating: 0, count: m)
             for o in 0..<m {
                 let s = scale.data[o] / (variance.data[o] + eps).squareRoot()

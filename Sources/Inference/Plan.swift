@@ -25,22 +25,23 @@ final class Plan: @unchecked Sendable {
     let arenaSize: Int
     private(set) var flops: Double = 0
     private var constants: [UnsafeMutablePointer<Float>] = []
-    private var arenas: [UnsafeMutablePointer<Float>] = []
-    private let lock = NSLock()
+    /// Where runs take their arena (the model's, shared by its plans).
+    private let arenas: ArenaPool
 
     deinit {
         for c in constants { c.deallocate() }
-        for a in arenas { a.deallocate() }
     }
 
     /// Builds the plan for `inputShapes`. `ops` are the graph's nodes, parsed and
     /// checked at load (one per node, same order).
     /// - Throws: `InferenceError` for shapes a node cannot take, or a plan over the size limits.
     init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int,
-         kernels: KernelTable) throws {
+         kernels: KernelTable, arenas: ArenaPool) throws {
+        self.arenas = arenas
         var shapes: [String: [Int]] = [:]
         for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
         for (k, t) in g.constants { shapes[k] = t.shape }
+        for (k, s) in g.packedShapes { shapes[k] = s }
         func constant(_ v: String) -> Tensor? { v.isEmpty ? nil : g.constants[v] }
 
         // --- Shapes of every value, node by node (each op checks what it is given).
@@ -74,7 +75,7 @@ final class Plan: @unchecked Sendable {
                 let add = g.nodes[c]
                 let other = add.inputs[0] == f.output ? add.inputs[1] : add.inputs[0]
                 // The residual must exist before the conv runs and have the conv's shape (no broadcast).
-                let ready = g.constants[other] == nil && (producer[other].map { $0 < i } ?? true)
+                let ready = !g.isConstant(other) && (producer[other].map { $0 < i } ?? true)
                 if ready && add.inputs[0] != add.inputs[1] && shapes[other] == shapes[f.output] {
                     f.residual = other
                     f.output = add.outputs[0]
@@ -177,16 +178,16 @@ final class Plan: @unchecked Sendable {
             case .onnx:
                 // NHWC -> NCHW transposes (e.g. a TensorFlow model's input) cost nothing:
                 // the result is the same memory read channels-last.
-                if let t = op as? TransposeOp, t.isNHWCToNCHW, !firstNHWC, g.constants[inputs[0]] == nil {
+                if let t = op as? TransposeOp, t.isNHWCToNCHW, !firstNHWC, !g.isConstant(inputs[0]) {
                     layoutAlias = true
                     outNHWC = true
                 }
             }
-            for j in inputs.indices where !inputs[j].isEmpty && g.constants[inputs[j]] == nil {
+            for j in inputs.indices where !inputs[j].isEmpty && !g.isConstant(inputs[j]) {
                 inputs[j] = inLayout(inputs[j], nhwc: wantNHWC[j])
             }
             if outNHWC { channelsLast.insert(output) }
-            let alias = layoutAlias || (op is any AliasOperator && g.constants[n.inputs[0]] == nil)
+            let alias = layoutAlias || (op is any AliasOperator && !g.isConstant(n.inputs[0]))
             let step = pending.count
             for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
             if alias, let s = storageOf[inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
@@ -288,13 +289,14 @@ final class Plan: @unchecked Sendable {
             let n = g.nodes[p.node]
             // Weights a prepared node packed at load are not copied into the plan.
             let ins = p.inputs.enumerated().map { j, v -> Location? in
-                v.isEmpty || (prepared[p.node] != nil && j > 0 && g.constants[v] != nil) ? nil : location(v)
+                v.isEmpty || (prepared[p.node] != nil && j > 0 && g.isConstant(v)) ? nil : location(v)
             }
             let inShapes = p.inputs.map { $0.isEmpty ? [] : shapes[$0]! }
             let f = fused[p.node] ?? Fused(output: p.output)
             let lowering = Lowering(node: n, inputs: ins, inputShapes: inShapes, constants: p.inputs.map(constant),
                                     output: location(p.output), outputShape: p.shape, prepared: prepared[p.node],
-                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset, threads: threads, kernels: kernels)
+                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset,
+                                    channelsLast: channelsLast.contains(p.inputs[0]), threads: threads, kernels: kernels)
             let (step, flops) = try ops[p.node].lower(lowering)
             flopCount += flops
             if let step {
@@ -328,10 +330,8 @@ final class Plan: @unchecked Sendable {
     static func rounded(_ n: Int) -> Int { (max(n, 1) + 15) & ~15 }
 
     func execute(_ inputs: [Tensor]) -> [String: Tensor] {
-        lock.lock()
-        let arena = arenas.popLast() ?? allocateFloats(arenaSize)
-        lock.unlock()
-        defer { lock.lock(); arenas.append(arena); lock.unlock() }
+        let arena = arenas.take(arenaSize)
+        defer { arenas.put(arena, arenaSize) }
         for (slot, t) in zip(inputSlots, inputs) {
             t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
         }

@@ -57,7 +57,7 @@ struct InspectModel: ParsableCommand {
             let info = Info(file: file, opset: graph.opset,
                             inputs: graph.inputs.map { .init(name: $0.name, shape: $0.shape.map { $0.map(String.init) ?? "N" }) },
                             outputs: graph.outputs, ops: histogram, unsupported_ops: unsupported, supported: unsupported.isEmpty,
-                            parameters: graph.constants.values.reduce(0) { $0 + $1.count })
+                            parameters: graph.parameterCount)
             Output.writeLine(try jsonLine(info, pretty: true))
             if !unsupported.isEmpty { throw InputFailure() }
         } catch let e as InferenceError {

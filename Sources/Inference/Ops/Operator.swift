@@ -69,6 +69,8 @@ struct Lowering {
     /// Fused into the write-back: a residual input (the last of `inputs`) and a clamp.
     let fused: (residual: Bool, lo: Float, hi: Float)
     let opset: Int
+    /// True when input 0 is read channels-last (NHWC memory for an NCHW shape).
+    let channelsLast: Bool
     let threads: Int
     /// The kernel set the plan runs (and the weights were packed for).
     let kernels: KernelTable

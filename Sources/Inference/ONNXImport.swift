@@ -11,7 +11,7 @@ public enum ONNXImporter {
     /// - Parameter checkOps: false lets `inspect-model` list unsupported ops instead of failing on the first.
     public static func load(contentsOf url: URL, checkOps: Bool = true) throws -> Graph {
         let data = try mapFile(url)
-        do { return try load(data: data, checkOps: checkOps) } catch let e as InferenceError {
+        do { return try load(data: data, checkOps: checkOps, mapped: true) } catch let e as InferenceError {
             throw InferenceError("\(url.path): \(e.message)")
         }
     }
@@ -38,10 +38,29 @@ public enum ONNXImporter {
     }
 
     public static func load(data: Data, checkOps: Bool = true) throws -> Graph {
+        try load(data: data, checkOps: checkOps, mapped: false)
+    }
+
+    /// `mapped`: `data` is a private read-only file mapping (`mapFile`), whose pages
+    /// may be dropped once read (never do that to heap memory: it would zero it).
+    static func load(data: Data, checkOps: Bool, mapped: Bool) throws -> Graph {
         if data.isEmpty { throw InferenceError("not an ONNX model: file is empty") }
-        let model: Onnx_ModelProto
-        do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
+        return try data.withUnsafeBytes { try load(bytes: $0, data: data, checkOps: checkOps, mapped: mapped) }
+    }
+
+    private static func load(bytes: UnsafeRawBufferPointer, data: Data, checkOps: Bool, mapped: Bool) throws -> Graph {
+        var model: Onnx_ModelProto
+        // The weights stay in `bytes` and are read from there (see RawDataSplit);
+        // anything the split does not recognise is parsed whole.
+        var split = RawDataSplit(bytes)
+        do { model = try Onnx_ModelProto(serializedBytes: split?.message ?? data) } catch {
             throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
+        }
+        if let s = split, s.rawData.count != model.graph.initializer.count {
+            split = nil
+            do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
+                throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
+            }
         }
         guard model.hasGraph, model.graph.node.count > 0 || model.graph.output.count > 0 else {
             throw InferenceError("not an ONNX model: no graph")
@@ -54,7 +73,11 @@ public enum ONNXImporter {
         }
         let g = model.graph
         var constants: [String: Tensor] = [:]
-        for t in g.initializer { constants[t.name] = try tensor(from: t) }
+        for (k, t) in g.initializer.enumerated() {
+            let range = split?.rawData[k]
+            constants[t.name] = try tensor(from: t, raw: range.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) })
+            if mapped, let range { dropPages(bytes, range) }
+        }
         var nodes: [Node] = []
         for (i, n) in g.node.enumerated() {
             let name = n.name.isEmpty ? "\(n.opType)_\(i)" : n.name
@@ -101,9 +124,21 @@ public enum ONNXImporter {
         }
     }
 
+    /// Gives back the mapped pages wholly inside `range` once their floats are copied,
+    /// so a model's file is never resident beside its whole converted weights.
+    private static func dropPages(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+        let end = (Int(bitPattern: base) + range.upperBound) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, Int32(MADV_DONTNEED))
+    }
+
     /// Converts a TensorProto to float32. Int64/int32 tensors (shapes, axes) are
-    /// converted exactly for the small values they hold.
-    static func tensor(from t: Onnx_TensorProto) throws -> Tensor {
+    /// converted exactly for the small values they hold. `raw`: the tensor's raw_data
+    /// when it was lifted out of the message (`RawDataSplit`); else `t.rawData`.
+    static func tensor(from t: Onnx_TensorProto, raw external: UnsafeRawBufferPointer? = nil) throws -> Tensor {
         if t.dataLocation == .external {
             throw InferenceError("tensor '\(t.name)' uses external data, which is not supported: save the model with all weights inside the .onnx file")
         }
@@ -114,13 +149,14 @@ public enum ONNXImporter {
         let count = try elementCount(shape, "tensor '\(t.name)'")
         /// `raw_data` (little-endian) copied straight into an array of T: weights are most
         /// of a model file, and each intermediate array is another page-faulted copy.
+        let rawCount = external?.count ?? t.rawData.count
         func raw<T>(_: T.Type) throws -> [T] {
             let size = MemoryLayout<T>.size
-            guard t.rawData.count == count * size else {
-                throw InferenceError("tensor '\(t.name)' raw data has \(t.rawData.count) bytes, expected \(count * size)")
+            guard rawCount == count * size else {
+                throw InferenceError("tensor '\(t.name)' raw data has \(rawCount) bytes, expected \(count * size)")
             }
             return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                _ = t.rawData.copyBytes(to: buffer)
+                if let external { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: external) } else { _ = t.rawData.copyBytes(to: buffer) }
                 initialized = count
             }
         }
@@ -128,14 +164,14 @@ public enum ONNXImporter {
         switch t.dataType {
         case 1: // FLOAT
             #if _endian(big)
-            values = t.rawData.isEmpty ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+            values = rawCount == 0 ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
             #else
-            values = t.rawData.isEmpty ? t.floatData : try raw(Float.self)
+            values = rawCount == 0 ? t.floatData : try raw(Float.self)
             #endif
         case 7: // INT64
-            values = t.rawData.isEmpty ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float(Int64(littleEndian: $0)) }
+            values = rawCount == 0 ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float(Int64(littleEndian: $0)) }
         case 6: // INT32
-            values = t.rawData.isEmpty ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float(Int32(littleEndian: $0)) }
+            values = rawCount == 0 ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float(Int32(littleEndian: $0)) }
         default:
             throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32)")
         }

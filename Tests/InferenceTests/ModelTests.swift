@@ -132,6 +132,30 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// The packed panels are a model's only copy of its conv and dense weights: the
+    /// graph keeps their shapes, not their data.
+    func testWeightsAreHeldOnce() throws {
+        for name in ["open-nsfw", "mobilenet-v2"] {
+            let model = try Model(contentsOf: try modelURL(name))
+            let kept = model.graph.constants.values.reduce(0) { $0 + $1.count }
+            XCTAssertFalse(model.graph.packedShapes.isEmpty, name)
+            XCTAssertLessThan(kept * 100, model.parameterCount, "\(name): \(kept) of \(model.parameterCount) weights still in the graph")
+        }
+    }
+
+    /// Weights read straight from the file (the raw_data split) equal those protobuf
+    /// parses itself: the same model with a protobuf group appended, which the split
+    /// declines, goes the whole-message way.
+    func testRawDataSplitEqualsWholeParse() throws {
+        let data = try Data(contentsOf: try modelURL("mobilenet-v2"))
+        let split = try ONNXImporter.load(data: data)
+        // Field 100 as an empty group: start (wire type 3) and end (4) tags. Protobuf skips it as unknown.
+        let whole = try ONNXImporter.load(data: data + Data([0xA3, 0x06, 0xA4, 0x06]))
+        XCTAssertEqual(split.constants.count, whole.constants.count)
+        XCTAssertGreaterThan(split.constants.count, 100)
+        for (name, t) in whole.constants { XCTAssertEqual(split.constants[name], t, name) }
+    }
+
     func testWrongInputShapeIsAnError() throws {
         let model = try Model(contentsOf: try modelURL("mobilenet-v2"))
         XCTAssertThrowsError(try model.run(["input": Tensor(zeros: [1, 3, 200, 224])])) { error in

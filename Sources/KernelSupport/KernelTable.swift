@@ -28,6 +28,9 @@ package struct KernelTable: Sendable {
                                              _ threads: Int) -> Void
     package let clamp: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ lo: Float, _ hi: Float) -> Void
     package let sigmoid: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    /// PRelu with element i's slope at slope[(i / inner) % channels].
+    package let prelu: @Sendable (_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                  _ count: Int, _ channels: Int, _ inner: Int) -> Void
     /// Same-shape add or multiply, then clamp.
     package let binary: @Sendable (_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
                                    _ multiply: Bool, _ lo: Float, _ hi: Float) -> Void
@@ -45,6 +48,7 @@ package struct KernelTable: Sendable {
                  invertedResidual: @escaping @Sendable (UnsafePointer<Float>, InvertedResidual, UnsafeMutablePointer<Float>, Int) -> Void,
                  clamp: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float, Float) -> Void,
                  sigmoid: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                 prelu: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Int) -> Void,
                  binary: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool, Float, Float) -> Void,
                  broadcast: @escaping @Sendable (UnsafePointer<Float>, [Int], UnsafePointer<Float>, [Int], UnsafeMutablePointer<Float>, [Int], Bool) -> Void,
                  softmax: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Int) -> Void,
@@ -59,6 +63,7 @@ package struct KernelTable: Sendable {
         self.invertedResidual = invertedResidual
         self.clamp = clamp
         self.sigmoid = sigmoid
+        self.prelu = prelu
         self.binary = binary
         self.broadcast = broadcast
         self.softmax = softmax

@@ -19,6 +19,47 @@ package func sigmoidKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<
     for i in 0..<count { y[i] = 1 / (1 + Foundation.exp(-x[i])) }
 }
 
+/// PRelu: y[i] = x[i] < 0 ? slope(i) * x[i] : x[i], where element i's slope is
+/// slope[(i / inner) % channels]: channels-last, inner 1 (the slope vector runs along
+/// each pixel's channels); NCHW, inner = H*W; a scalar slope, channels 1. x and y may alias.
+package func preluKernel(_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                         count: Int, channels: Int, inner: Int) {
+    let zero = V8(repeating: 0), inf = V8(repeating: .infinity)
+    /// max(v, 0) + s * min(v, 0): two vmaxps/vminps pairs and one FMA, no per-lane select.
+    @inline(__always) func prelu8(_ v: V8, _ s: V8) -> V8 { madd8(clamp8(v, zero, inf), s, clamp8(v, -inf, zero)) }
+    @inline(__always) func scalar(_ v: Float, _ s: Float) -> Float { v < 0 ? s * v : v }
+    if inner == 1 {
+        // Rows of `channels` values, one slope per channel.
+        var row = 0
+        while row < count {
+            var c = 0
+            while c + 8 <= channels {
+                let v = UnsafeRawPointer(x + row + c).loadUnaligned(as: V8.self)
+                let s = UnsafeRawPointer(slope + c).loadUnaligned(as: V8.self)
+                UnsafeMutableRawPointer(y + row + c).storeBytes(of: prelu8(v, s), as: V8.self)
+                c += 8
+            }
+            while c < channels { y[row + c] = scalar(x[row + c], slope[c]); c += 1 }
+            row += channels
+        }
+        return
+    }
+    // Planes of `inner` values sharing one slope.
+    var plane = 0, start = 0
+    while start < count {
+        let sv = slope[plane % channels], s = V8(repeating: sv)
+        var i = 0
+        while i + 8 <= inner {
+            let v = UnsafeRawPointer(x + start + i).loadUnaligned(as: V8.self)
+            UnsafeMutableRawPointer(y + start + i).storeBytes(of: prelu8(v, s), as: V8.self)
+            i += 8
+        }
+        while i < inner { y[start + i] = scalar(x[start + i], sv); i += 1 }
+        plane += 1
+        start += inner
+    }
+}
+
 /// y = a (+ or *) b for same-shape operands, then clamp; 8 lanes at a time.
 package func binaryKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                   multiply: Bool, lo: Float, hi: Float) {

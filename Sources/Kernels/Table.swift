@@ -15,6 +15,7 @@ package let kernelTable = KernelTable(
     },
     clamp: { clampKernel($0, $1, count: $2, lo: $3, hi: $4) },
     sigmoid: { sigmoidKernel($0, $1, count: $2) },
+    prelu: { preluKernel($0, $1, $2, count: $3, channels: $4, inner: $5) },
     binary: { binaryKernel($0, $1, $2, count: $3, multiply: $4, lo: $5, hi: $6) },
     broadcast: { broadcastKernel($0, $1, $2, $3, $4, shape: $5, multiply: $6) },
     softmax: { softmaxKernel($0, $1, outer: $2, len: $3, inner: $4) },

@@ -160,6 +160,39 @@ final class KernelTests: XCTestCase {
                                    attributes: ["epsilon": .float(1e-3)], tolerance: 1e-5)
     }
 
+    /// PRelu in both layouts (NCHW alone, channels-last after a Conv), per channel and
+    /// scalar, at channel counts around the 8 lanes, and on a dense [N, C] input.
+    func testPRelu() throws {
+        for c in [1, 7, 8, 9, 19] {
+            let x = Tensor.random([2, c, 5, 3], seed: 900 + UInt64(c))
+            let slope = Tensor.random([c, 1, 1], seed: 950 + UInt64(c))
+            try assertMatchesReference("PRelu", dynamic: [("x", x)], weights: ["s": slope], tolerance: 1e-6)
+            try assertMatchesReference("PRelu", dynamic: [("x", x)], weights: ["s": Tensor(shape: [1], data: [0.25])], tolerance: 1e-6)
+            // Conv output is channels-last: the slope then runs along each pixel's channels.
+            let w = Tensor.random([c, 3, 3, 3], seed: 970 + UInt64(c))
+            let nodes = [
+                Node(opType: "Conv", name: "c", inputs: ["x", "w"], outputs: ["c"], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+                Node(opType: "PRelu", name: "p", inputs: ["c", "s"], outputs: ["y"]),
+            ]
+            let consts = ["w": w, "s": slope]
+            let graph = Graph(nodes: nodes, constants: consts, inputs: [ValueInfo(name: "x", shape: [nil, 3, 6, 5])], outputs: ["y"], opset: 13)
+            let input = Tensor.random([2, 3, 6, 5], seed: 990 + UInt64(c))
+            var values = consts.merging(["x": input]) { a, _ in a }
+            for n in nodes { values[n.outputs[0]] = try Reference.evaluate(n, n.inputs.map { values[$0] }, opset: 13) }
+            for set in kernelSets {
+                let fast = try Model(graph: graph, kernels: set).run(["x": input])["y"]!
+                XCTAssertLessThanOrEqual(maxAbsDiff(fast, values["y"]!), 1e-4, "\(set.rawValue): Conv + PRelu, \(c) channels")
+            }
+        }
+        // A dense layer's output [N, C] with a [C] slope (MTCNN's R-Net and O-Net).
+        try assertMatchesReference("PRelu", dynamic: [("x", Tensor.random([3, 21], seed: 999))],
+                                   weights: ["s": Tensor.random([21], seed: 998)], tolerance: 1e-6)
+        // A slope varying along W is valid ONNX, but not a per-channel slope: refused at load, by name.
+        XCTAssertThrowsError(try singleNodeModel("PRelu", dynamic: [("x", [1, 4, 5, 6])], weights: ["s": Tensor.random([6], seed: 1)])) {
+            XCTAssertTrue("\($0)".contains("only one slope per channel"), "\($0)")
+        }
+    }
+
     /// Conv + BatchNorm + Add + Relu fused by the optimiser still equal the unfused reference.
     func testFusionsMatchReference() throws {
         // 8 channels: one K block; 300: K = 9 x 300 runs in K blocks of 150 channels,

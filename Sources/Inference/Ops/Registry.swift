@@ -3,7 +3,7 @@ let operatorTypes: [String: any Operator.Type] = Dictionary(uniqueKeysWithValues
     ConvOp.self, ReluOp.self, ClipOp.self, SigmoidOp.self, AddOp.self, MulOp.self,
     MaxPoolOp.self, AveragePoolOp.self, GlobalAveragePoolOp.self, GemmOp.self, MatMulOp.self,
     ReshapeOp.self, FlattenOp.self, IdentityOp.self, TransposeOp.self, SoftmaxOp.self, ConcatOp.self,
-    BatchNormalizationOp.self, ConstantOp.self,
+    BatchNormalizationOp.self, ConstantOp.self, PReluOp.self,
 ] as [any Operator.Type]).map { ($0.opType, $0) })
 
 /// Operators the engine implements, with the lowest opset each is supported from.

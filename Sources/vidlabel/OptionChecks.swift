@@ -31,3 +31,12 @@ func check(_ value: Int, _ option: String, in range: ClosedRange<Int>) throws {
         throw ValidationError("\(option) must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
     }
 }
+
+/// A picture size option: "N" (square) or "WxH", each from 1 to 8192; nil otherwise.
+func pictureSize(_ text: String) -> (width: Int, height: Int)? {
+    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+    guard parts.allSatisfy({ $0 != nil && (1...8192).contains($0!) }) else { return nil }
+    if parts.count == 1 { return (parts[0]!, parts[0]!) }
+    if parts.count == 2 { return (parts[0]!, parts[1]!) }
+    return nil
+}

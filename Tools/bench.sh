@@ -97,6 +97,21 @@ for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
   done
 done
 
+echo "== detectors: MTCNN, 1 thread, $isa kernels, 8 alternating burst pairs of 8 runs (P-Net on a 640x360 frame, R-Net and O-Net on batches of face candidates)"
+printf "%-20s %-12s %10s %10s %7s\n" model input vidlabel onnxrt ratio
+for row in "mtcnn-pnet 1 640x360" "mtcnn-rnet 16 -" "mtcnn-onet 8 -"; do
+  read -r m batch size <<< "$row"
+  sizearg=(); [ "$size" = - ] || sizearg=(--size "$size")
+  ours=(); peer=()
+  for _ in $(seq 8); do
+    ours+=("$($BIN bench-model Models/$m.onnx --batch "$batch" "${sizearg[@]}" --runs 8 --warmup 2 | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")")
+    peer+=("$($PY Tools/bench_ort.py Models/$m.onnx "$batch" 1 8 $([ "$size" = - ] || echo "$size") | $PY -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")")
+  done
+  input=$([ "$size" = - ] && echo "batch $batch" || echo "$size")
+  $PY -c "import statistics,sys; o=statistics.median(map(float,sys.argv[3].split())); p=statistics.median(map(float,sys.argv[4].split())); print(f'{sys.argv[1]:<20} {sys.argv[2]:<12} {o:10.2f} {p:10.2f} {o/p:7.3f}')" \
+    "$m" "$input" "${ours[*]}" "${peer[*]}"
+done
+
 echo "== GEMM: open_nsfw's conv shapes (single-Conv models, Tools/conv_shapes.py), 1 thread, best of 20, $isa kernels, % of the $isa peak ($peak GFLOP/s)"
 echo "   ours: the Conv step alone (VIDLABEL_PROFILE); onnxruntime: the whole one-node model incl. its NCHWc reorders"
 printf "%-34s %7s %9s %8s %10s\n" shape GFLOP ours_ms GFLOP/s "%ofpeak"

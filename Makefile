@@ -81,7 +81,7 @@ $(MODELS): Tools/models.py Tools/convert.py Tools/pth.py $(VENV)/.stamp
 models: $(MODELS)
 
 # onnxruntime's outputs on real photos, for the engine's parity tests.
-$(GOLDEN): Tools/golden.py $(MODELS)
+$(GOLDEN): Tools/golden.py Tools/mtcnn_reference.py $(MODELS)
 	Tools/heartbeat.sh golden $(PY) Tools/golden.py Models Fixtures/gen/golden
 	@touch $@
 

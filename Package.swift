@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(name: "onnx-fuzz", dependencies: ["Inference"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "LabelingTests", dependencies: ["Labeling", "Inference", "VideoIO"]),
         .testTarget(name: "CLITests", dependencies: ["vidlabel"]),
     ],
     swiftLanguageModes: [.v5]

@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
@@ -68,6 +70,7 @@ def main():
                 top = np.argsort(-row)[:3]
                 print(f"golden: {model:20s} {photo:14s} " + ", ".join(f"{names[i]} {row[i]:.3f}" for i in top))
     mtcnn_golden(models, out, photos)
+    face_golden(models, out, photos)
 
 
 def mtcnn_input(img, box, size):
@@ -106,6 +109,30 @@ def mtcnn_golden(models, out, photos):
                 f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
         probs = ys[names.index("probs")]
         print(f"golden: {model:20s} {case:22s} face probability max {probs[:, 1].max():.4f}")
+
+
+def face_golden(models, out, photos):
+    """The whole MTCNN cascade (Tools/mtcnn_reference.py, facenet-pytorch's algorithm)
+    on each photo, and on the astronaut at 0.6 scale: a JSON header line with the
+    boxes, then the picture's RGB bytes."""
+    import mtcnn_reference
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    nets = [ort.InferenceSession(os.path.join(models, f"mtcnn-{n}.onnx"), opts, providers=["CPUExecutionProvider"])
+            for n in ("pnet", "rnet", "onet")]
+    pictures = list(zip(PHOTOS, photos))
+    astronaut = photos[PHOTOS.index("astronaut.png")]
+    pictures.append(("astronaut-307.png", astronaut.resize((307, 307), Image.BILINEAR)))
+    for name, img in pictures:
+        rgb = np.asarray(img, np.uint8)
+        boxes = mtcnn_reference.detect(rgb, *nets)
+        header = {"photo": name, "width": img.size[0], "height": img.size[1],
+                  "boxes": [[round(float(v), 3) for v in b] for b in boxes]}
+        with open(os.path.join(out, "faces-" + os.path.splitext(name)[0] + ".bin"), "wb") as f:
+            f.write((json.dumps(header) + "\n").encode())
+            f.write(rgb.tobytes())
+        print(f"golden: mtcnn faces         {name:20s} " + ("; ".join(
+            f"({b[0]:.0f},{b[1]:.0f})-({b[2]:.0f},{b[3]:.0f}) {b[4]:.3f}" for b in boxes) or "none"))
 
 
 if __name__ == "__main__":

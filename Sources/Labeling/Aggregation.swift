@@ -13,6 +13,8 @@ public struct FrameScores: Sendable {
     public var custom: [(Int, Double)]?
     /// The custom model's full probability vector (summary needs every class).
     public var customAll: [Float]?
+    /// Faces found, best first (nil: the faces analyzer did not run).
+    public var faces: [Face]? = nil
 }
 
 /// Time each sampled frame's coverage ends: the next frame's time, or the video

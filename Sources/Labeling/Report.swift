@@ -62,10 +62,35 @@ public struct Report: Codable, Sendable {
         public var maxScore: Double
         enum CodingKeys: String, CodingKey { case id, name; case meanScore = "mean_score"; case maxScore = "max_score" }
     }
+    /// The faces analyzer's summary.
+    public struct PeopleSummary: Codable, Sendable, Equatable {
+        /// The most faces in one sampled frame.
+        public var maxFaces: Int
+        /// Sampled frames with at least one face, and their fraction of all sampled frames.
+        public var framesWithFaces: Int
+        public var faceFrameFraction: Double
+        enum CodingKeys: String, CodingKey { case maxFaces = "max_faces", framesWithFaces = "frames_with_faces", faceFrameFraction = "face_frame_fraction" }
+
+        init(_ frames: [FrameScores]) {
+            let counts = frames.map { $0.faces?.count ?? 0 }
+            maxFaces = counts.max() ?? 0
+            framesWithFaces = counts.filter { $0 > 0 }.count
+            faceFrameFraction = frames.isEmpty ? 0 : round4(Double(framesWithFaces) / Double(frames.count))
+        }
+    }
     public struct Summary: Codable, Sendable {
         public var moderation: [ModerationSummary]
         public var topics: [TopicSummary]
         public var custom: [CustomSummary]?
+        /// With the faces analyzer only.
+        public var people: PeopleSummary?
+    }
+    /// A face in a frame: box [x0, y0, x1, y1] as fractions of the upright frame's
+    /// width and height, and its probability.
+    public struct FaceBox: Codable, Sendable, Equatable {
+        public var box: [Double]
+        public var score: Double
+        init(_ f: Face) { box = [f.x0, f.y0, f.x1, f.y1].map(round4); score = round4(f.score) }
     }
     public struct Segment: Codable, Sendable, Equatable {
         public var label: String
@@ -85,9 +110,11 @@ public struct Report: Codable, Sendable {
         public var topics: [LabelScore]
         public var classes: [ClassScore]
         public var custom: [ClassScore]?
+        /// With the faces analyzer only, best first.
+        public var faces: [FaceBox]? = nil
         enum CodingKeys: String, CodingKey {
             case timeS = "time_s", pts, keyFrame = "key_frame"
-            case moderation, topics, classes, custom
+            case moderation, topics, classes, custom, faces
         }
     }
     public struct DecodeError: Codable, Sendable {

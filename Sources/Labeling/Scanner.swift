@@ -36,6 +36,12 @@ public struct ScanOptions: Sendable {
     public var thumbnailWidth: Int? = nil
     /// Thumbnails of frames over the `sexual` threshold are blurred unless this is set.
     public var unblurThumbnails = false
+    /// What to look for; moderation and topics always run.
+    public var analyzers = Analyzer.defaults
+    /// The faces analyzer's picture: the whole frame scaled to this width (the
+    /// aspect kept), never wider than the video. MTCNN's smallest face (20 px)
+    /// is then 20/640 of the frame's width.
+    public var faceImageWidth = 640
     public init() {}
 }
 
@@ -48,11 +54,11 @@ public struct ModelLoadError: Error, CustomStringConvertible {
 
 /// A model that may still be loading on a background thread: `scan` starts
 /// decoding the first frames while the weights are parsed and packed.
-final class PendingModel: @unchecked Sendable {
+final class Pending<Value>: @unchecked Sendable {
     private let group = DispatchGroup()
-    private var result: Result<Model, Error>? = nil
+    private var result: Result<Value, Error>? = nil
 
-    init(_ load: @escaping @Sendable () throws -> Model) {
+    init(_ load: @escaping @Sendable () throws -> Value) {
         group.enter()
         DispatchQueue.global().async {
             self.result = Result(catching: load)
@@ -60,14 +66,16 @@ final class PendingModel: @unchecked Sendable {
         }
     }
 
-    init(loaded: Model) { result = .success(loaded) }
+    init(loaded: Value) { result = .success(loaded) }
 
     /// Waits for the load. - Throws: `ModelLoadError`.
-    func get() throws -> Model {
+    func get() throws -> Value {
         group.wait()
         do { return try result!.get() } catch { throw ModelLoadError(underlying: error) }
     }
 }
+
+typealias PendingModel = Pending<Model>
 
 /// A model for scanning, with its bundle and fingerprint.
 struct LoadedModel {
@@ -84,6 +92,8 @@ public final class VideoScanner {
     let nsfw: LoadedModel
     let topics: LoadedModel
     let custom: (LoadedModel, CustomModelSpec)?
+    /// MTCNN's three nets, loading, with their file hashes (nil: faces not asked for).
+    let faces: (detector: Pending<FaceDetector>, models: [Report.ModelInfo])?
     let classNames: [String]
 
     /// Finds the model files (a missing one throws here) and starts loading them
@@ -101,6 +111,16 @@ public final class VideoScanner {
         }
         nsfw = try load(.openNSFW)
         topics = try load(options.topicModel)
+        if options.analyzers.contains(.faces) {
+            let files = try ["pnet", "rnet", "onet"].map { try locator.find("mtcnn-\($0).onnx") }
+            let infos = try files.map { Report.ModelInfo(name: $0.deletingPathExtension().lastPathComponent, task: "faces", sha256: try SHA256.fileHex($0)) }
+            faces = (Pending {
+                let nets = try files.map { try Model(contentsOf: $0, threads: 1) }
+                return try FaceDetector(pnet: nets[0], rnet: nets[1], onet: nets[2])
+            }, infos)
+        } else {
+            faces = nil
+        }
         let namesURL = try locator.find("imagenet-classes.txt")
         guard let names = FileManager.default.contents(atPath: namesURL.path), names.count < 1 << 20 else {
             throw InferenceError("\(namesURL.path): cannot read the class names")
@@ -128,17 +148,18 @@ public final class VideoScanner {
     /// Waits until every model is loaded. - Throws: `ModelLoadError`.
     public func waitForModels() throws {
         for m in loaded { _ = try m.model.get() }
+        _ = try faces?.detector.get()
     }
 
     /// sha256 of every model file in use, in report order.
-    public var modelHashes: [String] { loaded.map(\.sha256) }
+    public var modelHashes: [String] { modelInfos.map(\.sha256) }
 
     /// The tool as a report names it.
     public var tool: Report.Tool { .init(name: "vidlabel", version: vidlabelVersion) }
 
     /// The models as a report lists them (name, task, sha256), in report order.
     public var modelInfos: [Report.ModelInfo] {
-        loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) }
+        loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) } + (faces?.models ?? [])
     }
 
     /// Models in report order: moderation, topics, custom.
@@ -163,6 +184,12 @@ public final class VideoScanner {
         var requests = loaded.map(\.bundle.imageRequest)
         let thumbnailSlot = options.thumbnailWidth.map { w -> Int in
             requests.append(ImageRequest.thumbnail(width: w, of: file.info))
+            return requests.count - 1
+        }
+        let faceSlot = faces.map { _ -> Int in
+            var request = ImageRequest.thumbnail(width: min(options.faceImageWidth, max(file.info.displayWidth, 16)), of: file.info)
+            request.interpolation = .bilinear
+            requests.append(request)
             return requests.count - 1
         }
         var thumbnails: [Thumbnail] = []
@@ -195,7 +222,7 @@ public final class VideoScanner {
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
             let batchScores: [FrameScores]
-            do { batchScores = try classify(batch) } catch {
+            do { batchScores = try classify(batch, faceSlot: faceSlot) } catch {
                 // Our own input tensors: a failure is the model's, and stops every file.
                 inferenceError = error is ModelLoadError ? error : ModelLoadError(underlying: error)
                 queue.cancel()
@@ -217,8 +244,9 @@ public final class VideoScanner {
         if let e = decodeError.value { throw e }
 
         let aggregator = Aggregator(thresholds: options.thresholds, minDuration: options.minDuration, mergeGap: options.mergeGap)
-        let (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
+        var (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
                                                        customNames: custom?.1.labels, topK: options.topK)
+        if faces != nil { summary.people = Report.PeopleSummary(scores) }
         return Review(report: makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments),
                       thumbnails: thumbnails)
     }
@@ -229,21 +257,22 @@ public final class VideoScanner {
     /// order than a batch-8 one, and 0.0601 became 0.0602). With several threads
     /// and frames, each thread takes every n-th frame through all the models on its
     /// own; one frame alone gets the threads inside each op.
-    func classify(_ frames: [SampledFrame]) throws -> [FrameScores] {
+    func classify(_ frames: [SampledFrame], faceSlot: Int? = nil) throws -> [FrameScores] {
         let parts = min(options.threads, frames.count)
-        if parts <= 1 { return try frames.flatMap { try classify([$0], threads: options.threads) } }
+        if parts <= 1 { return try frames.flatMap { try classify([$0], threads: options.threads, faceSlot: faceSlot) } }
         let results = UnsafeMutablePointer<Result<[FrameScores], Error>>.allocate(capacity: frames.count)
         defer { results.deinitialize(count: frames.count); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             for i in stride(from: part, to: frames.count, by: parts) {
-                (results + i).initialize(to: Result { try classify([frames[i]], threads: 1) })
+                (results + i).initialize(to: Result { try classify([frames[i]], threads: 1, faceSlot: faceSlot) })
             }
         }
         return try (0..<frames.count).flatMap { try results[$0].get() }
     }
 
-    /// Runs every model on `frames`, each model using `threads` threads.
-    func classify(_ frames: [SampledFrame], threads: Int) throws -> [FrameScores] {
+    /// Runs every model on `frames`, each model using `threads` threads, and MTCNN
+    /// on the picture at `faceSlot` when faces were asked for.
+    func classify(_ frames: [SampledFrame], threads: Int, faceSlot: Int? = nil) throws -> [FrameScores] {
         func run(_ m: LoadedModel, image: Int) throws -> Tensor {
             let input = m.bundle.tensor(from: frames.map { $0.images[image] })
             let model = try m.model.get()
@@ -253,6 +282,8 @@ public final class VideoScanner {
         let nsfwOut = try run(nsfw, image: 0)
         let topicOut = try run(topics, image: 1)
         let customOut = try custom.map { try run($0.0, image: 2) }
+        let detector = try faces?.detector.get()
+        let faceLists = try faceSlot.flatMap { slot in try detector.map { d in try frames.map { try d.detect($0.images[slot]) } } }
         return frames.enumerated().map { i, f in
             let probs = topicOut.data[(i * 1000)..<((i + 1) * 1000)]
             let nsfwScore = Double(nsfwOut.data[i * 2 + 1])
@@ -267,9 +298,14 @@ public final class VideoScanner {
                 let width = c.count / frames.count
                 customAll = probabilities(Array(c.data[(i * width)..<((i + 1) * width)]))
             }
+            var topics = Taxonomy.topicScores(probs)
+            let frameFaces = faceLists?[i]
+            // A face is people on screen: the topic takes the best face's score when
+            // that is higher than what the ImageNet classes say (they have no person class).
+            if let best = frameFaces?.first?.score { topics[Taxonomy.peopleTopic] = max(topics[Taxonomy.peopleTopic], best) }
             return FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame, moderation: moderation,
-                               topics: Taxonomy.topicScores(probs), classes: topK(probs, options.topK),
-                               custom: customAll.map { topK($0[...], options.topK) }, customAll: customAll)
+                               topics: topics, classes: topK(probs, options.topK),
+                               custom: customAll.map { topK($0[...], options.topK) }, customAll: customAll, faces: frameFaces)
         }
     }
 
@@ -312,7 +348,8 @@ public final class VideoScanner {
             return Report.Frame(timeS: round4(f.timeS), pts: f.pts, keyFrame: f.keyFrame, moderation: moderation, topics: topics,
                                 classes: f.classes.map { Report.ClassScore(id: $0.0, name: classNames[$0.0], score: round4($0.1)) },
                                 custom: f.custom?.map { Report.ClassScore(id: $0.0, name: $0.0 < customNames.count ? customNames[$0.0] : "class \($0.0)",
-                                                                          score: round4($0.1)) })
+                                                                          score: round4($0.1)) },
+                                faces: f.faces?.map(Report.FaceBox.init))
         } : nil
         var errors = sampler.warnings.map { Report.DecodeError(category: $0.category, message: $0.message, timeS: $0.timeS.map(round4)) }
         if sampler.warningCount > sampler.warnings.count {

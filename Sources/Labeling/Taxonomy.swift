@@ -32,6 +32,8 @@ public enum Taxonomy {
 
     /// Broad topics (WordNet-derived, Tools/make-topics.py).
     public static var topics: [String] { topicNames }
+    /// Index of the `people` topic, which the faces analyzer feeds.
+    static let peopleTopic = topicNames.firstIndex(of: "people")!
 
     /// Every name a policy, `diff --labels` or `--threshold` may use: moderation labels, then topics.
     public static var labelNames: [String] { moderation.map(\.name) + topics }

@@ -16,4 +16,6 @@ func optionsKey(_ o: ScanOptions) -> String {
             "\(o.minDuration)", "\(o.mergeGap)", "\(o.topK)", "\(o.includeFrames)",
             o.custom.map { "\($0.url.path)|\($0.preprocessing.rawValue)|\($0.inputSize)|\($0.labels.joined(separator: "\u{1}"))" } ?? ""]
         .joined(separator: ";")
+        // Only a non-default list is in the key: records written before --analyzers existed still resume.
+        + (o.analyzers == Analyzer.defaults ? "" : ";analyzers=" + o.analyzers.sorted().map(\.rawValue).joined(separator: ",") + ";faceWidth=\(o.faceImageWidth)")
 }

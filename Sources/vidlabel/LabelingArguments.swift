@@ -45,6 +45,9 @@ struct LabelingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Input size for --model (square).")
     var inputSize: Int = 224
 
+    @Option(help: "What to look for, comma-separated: moderation,topics (always) and faces (MTCNN: frames[].faces, summary.people).")
+    var analyzers: String = "moderation,topics"
+
     func validate() throws {
         _ = try parsedThresholds()
         try check(topK, "--top-k", in: 1...1000)
@@ -55,6 +58,7 @@ struct LabelingArguments: ParsableArguments {
         if model != nil && labels == nil { throw ValidationError("--model needs --labels FILE") }
         if model == nil && labels != nil { throw ValidationError("--labels is only used with --model") }
         try check(inputSize, "--input-size", in: 16...2048)
+        do { _ = try Analyzer.parse(analyzers) } catch let e as AnalyzerListError { throw ValidationError("--analyzers: \(e.message)") }
         do { _ = try locator() } catch let e as ModelLocatorError { throw ValidationError(e.message) }
     }
 
@@ -87,6 +91,7 @@ struct LabelingArguments: ParsableArguments {
         o.includeFrames = !noFrames
         o.threads = threadCount
         o.batchSize = batchSize
+        o.analyzers = try Analyzer.parse(analyzers)
         if let model, let labels {
             guard let data = FileManager.default.contents(atPath: labels) else { throw CLIError.usage("--labels \(labels): cannot read the file") }
             let names = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)

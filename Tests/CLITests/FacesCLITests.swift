@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// `scan --analyzers moderation,topics,faces` on clips of real photos: the astronaut's
+/// face where it is in the picture, none in the cat or the coffee cup; the report
+/// validates against the schema, and a misspelt analyzer fails closed.
+final class FacesCLITests: XCTestCase {
+    let analyzers = ["--analyzers", "moderation,topics,faces"]
+
+    func testAstronautFaceIsFoundWhereItIs() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-faces-\(getpid()).jsonl")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("chelsea.mp4"), fixture("coffee.mp4"), "-o", out.path] + analyzers)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let reports = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        XCTAssertEqual(reports.count, 3)
+        func frames(_ report: [String: Any]) -> [[String: Any]] { report["frames"] as? [[String: Any]] ?? [] }
+        func people(_ report: [String: Any]) -> [String: Any] { (report["summary"] as? [String: Any])?["people"] as? [String: Any] ?? [:] }
+
+        // scikit-image's astronaut (512x512): her face spans about x 181-268, y 62-172 px
+        // (Tools/mtcnn_reference.py on the photo itself; the clip is the same picture).
+        let astronaut = reports[0]
+        XCTAssertFalse(frames(astronaut).isEmpty)
+        for f in frames(astronaut) {
+            let faces = f["faces"] as? [[String: Any]] ?? []
+            XCTAssertEqual(faces.count, 1, "one face per frame: \(faces)")
+            let box = faces.first?["box"] as? [Double] ?? []
+            XCTAssertEqual(box.count, 4)
+            for (got, want) in zip(box, [181.0, 62, 268, 172].map { $0 / 512 }) { XCTAssertEqual(got, want, accuracy: 0.03, "\(box)") }
+            XCTAssertGreaterThan(faces.first?["score"] as? Double ?? 0, 0.95)
+            // The people topic takes the face into account.
+            XCTAssertEqual((f["topics"] as? [[String: Any]])?.first?["label"] as? String, "people")
+        }
+        XCTAssertEqual(people(astronaut)["max_faces"] as? Int, 1)
+        XCTAssertEqual(people(astronaut)["face_frame_fraction"] as? Double, 1)
+        let models = (astronaut["models"] as? [[String: Any]] ?? []).filter { $0["task"] as? String == "faces" }.compactMap { $0["name"] as? String }
+        XCTAssertEqual(models, ["mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet"])
+
+        for report in reports[1...] {
+            XCTAssertTrue(frames(report).allSatisfy { ($0["faces"] as? [Any])?.isEmpty == true }, "no face in \(report["file"]!)")
+            XCTAssertEqual(people(report)["max_faces"] as? Int, 0)
+        }
+
+        let python = repoRoot.appendingPathComponent(".build/tools-venv/bin/python")
+        let check = try runProcess(python, ["-c", """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            for line in open(sys.argv[2]).read().splitlines():
+                jsonschema.validate(json.loads(line), schema)
+            """, repoRoot.appendingPathComponent("Schemas/report.schema.json").path, out.path])
+        XCTAssertEqual(check.status, 0, check.stderr)
+    }
+
+    func testWithoutFacesTheReportHasNoFaceKeys() throws {
+        let r = try vidlabel(["scan", fixture("astronaut.mp4")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("\"faces\""))
+        XCTAssertFalse(r.stdout.contains("\"people\":{"))
+    }
+
+    func testMisspeltOrPlannedAnalyzerFailsClosed() throws {
+        for (list, expected) in [("moderation,topics,fases", "unknown analyzer 'fases'"), ("moderation,topics,text", "'text' is not available yet"),
+                                 ("faces", "moderation and topics always run")] {
+            let r = try vidlabel(["scan", fixture("astronaut.mp4"), "--analyzers", list])
+            XCTAssertEqual(r.status, 2, list)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").first.map { $0.hasPrefix("vidlabel: --analyzers") }, true, r.stderr)
+            XCTAssertTrue(r.stdout.isEmpty)
+        }
+    }
+}

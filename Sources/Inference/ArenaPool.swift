@@ -19,11 +19,21 @@ final class ArenaPool: @unchecked Sendable {
         return allocateFloats(count)
     }
 
+    /// Free arenas kept at most (the smallest go first): more runs than this are
+    /// never in flight at once, and a model of many input shapes would otherwise
+    /// keep an arena of every size it met.
+    static let maxFree = 4
+
     /// Returns an arena `take(count)` gave out.
     func put(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
         lock.lock()
         free.append((pointer, count))
+        var dropped: [UnsafeMutablePointer<Float>] = []
+        while free.count > Self.maxFree, let smallest = free.indices.min(by: { free[$0].count < free[$1].count }) {
+            dropped.append(free.remove(at: smallest).pointer)
+        }
         lock.unlock()
+        for p in dropped { p.deallocate() }
     }
 
     deinit { for a in free { a.pointer.deallocate() } }

@@ -19,6 +19,11 @@ public final class Model: @unchecked Sendable {
     private let ops: [any Operator]
     private let prepared: [Int: PreparedWeights]
     private var plans: [[Int]: Plan] = [:]
+    /// Keys of `plans`, least recently used first.
+    private var planUse: [[Int]] = []
+    /// Plans kept at most: a model of any image size meets a new shape with every
+    /// video size (and pyramid level), and each plan holds its own steps.
+    static let maxPlans = 48
     private let arenas = ArenaPool()
     private let lock = NSLock()
 
@@ -194,12 +199,17 @@ public final class Model: @unchecked Sendable {
         let key = shapes.flatMap { $0 + [-1] } + [threads]
         lock.lock()
         defer { lock.unlock() }
-        if let p = plans[key] { return p }
+        if let p = plans[key] {
+            if let i = planUse.firstIndex(of: key), i != planUse.count - 1 { planUse.append(planUse.remove(at: i)) }
+            return p
+        }
         let p: Plan
         do { p = try Plan(graph: graph, ops: ops, prepared: prepared, inputShapes: shapes, threads: threads, kernels: kernels, arenas: arenas) } catch let e as InferenceError {
             throw source.map { InferenceError("\($0): \(e.message)") } ?? e
         }
         plans[key] = p
+        planUse.append(key)
+        if planUse.count > Model.maxPlans { plans[planUse.removeFirst()] = nil }
         return p
     }
 }

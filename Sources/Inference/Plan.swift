@@ -100,8 +100,11 @@ final class Plan: @unchecked Sendable {
         var storageSize: [Int] = []
         var lastUse: [Int] = []
         var defined: [Int] = []
+        /// The value each storage was made for (aliases share it without being its owner).
+        var storageOwner: [String] = []
         func newStorage(_ name: String, _ count: Int, at step: Int) {
             storageOf[name] = storageSize.count
+            storageOwner.append(name)
             storageSize.append(count)
             lastUse.append(step)
             defined.append(step)
@@ -187,7 +190,12 @@ final class Plan: @unchecked Sendable {
                 inputs[j] = inLayout(inputs[j], nhwc: wantNHWC[j])
             }
             if outNHWC { channelsLast.insert(output) }
-            let alias = layoutAlias || (op is any AliasOperator && !g.isConstant(n.inputs[0]))
+            // An element-by-element op whose input dies here (its only reader, made by a
+            // node into storage of its own) writes over it: P-Net's Conv -> PRelu then needs
+            // one activation buffer, not two. The kernels allow x and y to alias.
+            let inPlace = type(of: op).layout == .followsInput && inputs[0] == n.inputs[0] && uses[inputs[0]] == 1
+                && !g.inputs.contains { $0.name == inputs[0] } && storageOf[inputs[0]].map { storageOwner[$0] == inputs[0] } == true
+            let alias = layoutAlias || inPlace || (op is any AliasOperator && !g.isConstant(n.inputs[0]))
             let step = pending.count
             for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
             if alias, let s = storageOf[inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }

@@ -32,23 +32,37 @@ struct PlanarImage {
         // Layout: rows [3][h][outW], the horizontal pass.
         var rows = [Float](repeating: 0, count: 3 * h * outW)
         let xs = Self.bins(w, outW), ys = Self.bins(h, outH)
-        for c in 0..<3 {
-            for y in 0..<h {
-                let src = (c * height + y0 + y) * width + x0
-                for (i, bin) in xs.enumerated() {
-                    var s: Float = 0
-                    for x in bin { s += planes[src + x] }
-                    rows[(c * h + y) * outW + i] = s / Float(bin.count)
+        let xInv = xs.map { 1 / Float($0.count) }, yInv = ys.map { 1 / Float($0.count) }
+        planes.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for c in 0..<3 {
+                    for y in 0..<h {
+                        let row = src.baseAddress! + (c * height + y0 + y) * width + x0
+                        let out = dst.baseAddress! + (c * h + y) * outW
+                        for i in 0..<outW {
+                            var s: Float = 0
+                            for x in xs[i] { s += row[x] }
+                            out[i] = s * xInv[i]
+                        }
+                    }
                 }
             }
         }
-        out.reserveCapacity(out.count + 3 * outH * outW)
-        for c in 0..<3 {
-            for bin in ys {
-                for i in 0..<outW {
-                    var s: Float = 0
-                    for y in bin { s += rows[(c * h + y) * outW + i] }
-                    out.append((s / Float(bin.count) - 127.5) * 0.0078125)
+        let start = out.count
+        out += [Float](repeating: 0, count: 3 * outH * outW)
+        rows.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let base = dst.baseAddress! + start
+                for c in 0..<3 {
+                    for (j, bin) in ys.enumerated() {
+                        let o = base + (c * outH + j) * outW
+                        for y in bin {
+                            let r = src.baseAddress! + (c * h + y) * outW
+                            for i in 0..<outW { o[i] += r[i] }
+                        }
+                        // MTCNN's input range: (v - 127.5) / 128.
+                        for i in 0..<outW { o[i] = (o[i] * yInv[j] - 127.5) * 0.0078125 }
+                    }
                 }
             }
         }

@@ -46,7 +46,8 @@ public struct DiffError: Error, CustomStringConvertible {
 /// is beyond tolerance, so any change is a regression for CI.
 public struct Change: Codable, Sendable, Equatable {
     /// flag_changed, score_changed, label_added, label_removed, segment_appeared,
-    /// segment_disappeared, segment_moved, missing_in_current, missing_in_baseline, error_changed.
+    /// segment_disappeared, segment_moved, missing_in_current, missing_in_baseline, error_changed,
+    /// faces_appeared, faces_disappeared, faces_changed.
     public var kind: String
     public var label: String?
     public var message: String
@@ -163,7 +164,36 @@ public struct ReportDiffer {
             }
         }
         changes += compareSegments(br.segments.filter { wanted($0.label) }, cr.segments.filter { wanted($0.label) })
+        if labels == nil { changes += compareFaces(br.summary.people, cr.summary.people) }
         return changes
+    }
+
+    /// Faces (the faces analyzer's summary): faces seen where there were none or the
+    /// other way round, a different largest count in one frame, or a share of frames
+    /// with a face moved beyond the score tolerance. One report with faces and one
+    /// without is a change too: the gate must not pass because an analyzer was dropped.
+    func compareFaces(_ old: Report.PeopleSummary?, _ new: Report.PeopleSummary?) -> [Change] {
+        switch (old, new) {
+        case (nil, nil): return []
+        case (nil, _?): return [Change(kind: "label_added", label: "faces", message: "faces were not looked for in the baseline")]
+        case (_?, nil): return [Change(kind: "label_removed", label: "faces", message: "faces are no longer looked for")]
+        case let (o?, n?):
+            let f = { (x: Double) in String(format: "%.4f", x) }
+            if (o.framesWithFaces > 0) != (n.framesWithFaces > 0) {
+                return [Change(kind: n.framesWithFaces > 0 ? "faces_appeared" : "faces_disappeared", label: "faces",
+                               message: n.framesWithFaces > 0 ? "faces appeared (\(n.framesWithFaces) frames, at most \(n.maxFaces) at once)"
+                                                             : "faces disappeared (were in \(o.framesWithFaces) frames, at most \(o.maxFaces) at once)")]
+            }
+            var out: [Change] = []
+            if o.maxFaces != n.maxFaces {
+                out.append(Change(kind: "faces_changed", label: "faces", message: "most faces in one frame \(o.maxFaces) -> \(n.maxFaces)"))
+            }
+            if abs(o.faceFrameFraction - n.faceFrameFraction) > scoreTolerance {
+                out.append(Change(kind: "faces_changed", label: "faces",
+                                  message: "frames with a face \(f(o.faceFrameFraction)) -> \(f(n.faceFrameFraction))"))
+            }
+            return out
+        }
     }
 
     func compareSegments(_ old: [Report.Segment], _ new: [Report.Segment]) -> [Change] {

@@ -53,11 +53,42 @@ final class FacesCLITests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.stderr)
     }
 
+    func testTextFormatSaysWhereFacesWere() throws {
+        let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("coffee.mp4"), "--format", "text"] + analyzers)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  faces: in 2 of 2 frames (100%), at most 1 at once"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("  faces: none"), r.stdout)
+    }
+
     func testWithoutFacesTheReportHasNoFaceKeys() throws {
         let r = try vidlabel(["scan", fixture("astronaut.mp4")])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stdout.contains("\"faces\""))
         XCTAssertFalse(r.stdout.contains("\"people\":{"))
+    }
+
+    /// diff: a face that disappears, a report made without the faces analyzer, and the
+    /// same report again.
+    func testDiffSeesFacesComeAndGo() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-facediff-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = dir.appendingPathComponent("base.json"), plain = dir.appendingPathComponent("plain.json")
+        XCTAssertEqual(try vidlabel(["scan", fixture("astronaut.mp4"), "-o", base.path] + analyzers).status, 0)
+        XCTAssertEqual(try vidlabel(["scan", fixture("astronaut.mp4"), "-o", plain.path]).status, 0)
+        XCTAssertEqual(try vidlabel(["diff", base.path, base.path]).status, 0)
+        var report = try JSONSerialization.jsonObject(with: Data(contentsOf: base)) as! [String: Any]
+        var summary = report["summary"] as! [String: Any]
+        summary["people"] = ["max_faces": 0, "frames_with_faces": 0, "face_frame_fraction": 0.0]
+        report["summary"] = summary
+        let gone = dir.appendingPathComponent("gone.json")
+        try JSONSerialization.data(withJSONObject: report).write(to: gone)
+        let r = try vidlabel(["diff", base.path, gone.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("faces disappeared (were in 2 frames, at most 1 at once)"), r.stdout)
+        let dropped = try vidlabel(["diff", base.path, plain.path])
+        XCTAssertEqual(dropped.status, 1)
+        XCTAssertTrue(dropped.stdout.contains("faces are no longer looked for"), dropped.stdout)
     }
 
     func testMisspeltOrPlannedAnalyzerFailsClosed() throws {

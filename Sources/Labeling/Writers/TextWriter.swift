@@ -36,6 +36,10 @@ public enum TextWriter {
                 lines.append("    \(t.label.padding(toLength: width, withPad: " ", startingAt: 0))  score \(score(t.score))  coverage \(Int((t.coverage * 100).rounded()))%")
             }
         }
+        if let p = report.summary.people {
+            lines.append(p.framesWithFaces == 0 ? "  faces: none"
+                         : "  faces: in \(p.framesWithFaces) of \(report.sampling.framesSampled) frames (\(Int((p.faceFrameFraction * 100).rounded()))%), at most \(p.maxFaces) at once")
+        }
         if !report.errors.isEmpty {
             lines.append("  errors")
             for e in report.errors { lines.append("    \(e.category)\(e.timeS.map { " at \(timecode($0))" } ?? ""): \(e.message)") }

@@ -4,31 +4,42 @@ import Inference
 import Labeling
 
 struct Models: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the installed models: task, file, sha256, input, parameters, GFLOPs per image.")
+    static let configuration = CommandConfiguration(abstract: "List the models each analyzer needs and whether they are installed: analyzer, task, file, sha256, input, parameters, GFLOPs per image.")
 
     @Option(help: "Folder holding the model files.")
     var modelsDir: String?
 
     struct Entry: Encodable {
-        let name: String, task: String, file: String, sha256: String
-        let input_shape: [Int], parameters: Int, gflops_per_image: Double
+        let name: String, analyzer: String, task: String, installed: Bool
+        let file: String?, sha256: String?
+        let input_shape: [Int]?, parameters: Int?, gflops_per_image: Double?
     }
 
     func run() throws {
         let locator: ModelLocator
         do { locator = try ModelLocator(modelsDir: modelsDir) } catch { throw CLIError.usage("\(error)") }
         var failed = false
-        for bundle in ModelBundle.builtIn {
+        // (name, analyzer, task, file, required): the classifiers always run; faces is asked for.
+        let needs: [(String, String, String, String, Bool)] = ModelBundle.builtIn.map {
+            ($0.name, $0.task == .moderation ? "moderation" : "topics", $0.task.rawValue, $0.fileName, true)
+        } + ["pnet", "rnet", "onet"].map { ("mtcnn-\($0)", "faces", "faces", "mtcnn-\($0).onnx", false) }
+        for (name, analyzer, task, fileName, required) in needs {
+            guard let url = try? locator.find(fileName) else {
+                if required { failed = true; printError("\(name): \(fileName) is not installed (needed by \(analyzer))") }
+                Output.writeLine(try jsonLine(Entry(name: name, analyzer: analyzer, task: task, installed: false, file: nil, sha256: nil,
+                                                    input_shape: nil, parameters: nil, gflops_per_image: nil)))
+                continue
+            }
             do {
-                let url = try locator.find(bundle.fileName)
                 let model = try Model(contentsOf: url)
-                let shape = model.inputs[0].shape.map { $0 ?? 1 }
-                Output.writeLine(try jsonLine(Entry(name: bundle.name, task: bundle.task.rawValue, file: url.path,
+                // A model of any image size (P-Net) is costed on the faces analyzer's 640x360 picture.
+                let shape = model.inputs[0].shape.enumerated().map { i, d in d ?? (i == 2 ? 360 : i == 3 ? 640 : 1) }
+                Output.writeLine(try jsonLine(Entry(name: name, analyzer: analyzer, task: task, installed: true, file: url.path,
                                                     sha256: try SHA256.fileHex(url), input_shape: shape, parameters: model.parameterCount,
-                                                    gflops_per_image: (try model.gflopsPerImage() * 1000).rounded() / 1000)))
+                                                    gflops_per_image: (try model.gflopsPerImage(inputShape: shape) * 1000).rounded() / 1000)))
             } catch {
                 failed = true
-                printError("\(bundle.name): \(error)")
+                printError("\(name): \(error)")
             }
         }
         if failed { throw InputFailure() }

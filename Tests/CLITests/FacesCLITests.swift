@@ -91,6 +91,33 @@ final class FacesCLITests: XCTestCase {
         XCTAssertTrue(dropped.stdout.contains("faces are no longer looked for"), dropped.stdout)
     }
 
+    /// `vidlabel models` lists what each analyzer needs; the faces nets are optional:
+    /// missing, they are listed as not installed and the command still succeeds.
+    func testModelsListsEachAnalyzersNeeds() throws {
+        let all = try vidlabel(["models"])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        let entries = all.jsonLines()
+        XCTAssertEqual(entries.filter { $0["analyzer"] as? String == "faces" }.compactMap { $0["name"] as? String },
+                       ["mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet"])
+        XCTAssertTrue(entries.allSatisfy { $0["installed"] as? Bool == true })
+        let pnet = entries.first { $0["name"] as? String == "mtcnn-pnet" }
+        XCTAssertEqual(pnet?["input_shape"] as? [Int], [1, 3, 360, 640])
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-nofaces-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for f in ["open-nsfw.onnx", "efficientnet-lite0.onnx", "mobilenet-v2.onnx", "imagenet-classes.txt"] {
+            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(f), withDestinationURL: repoRoot.appendingPathComponent("Models/\(f)"))
+        }
+        let partial = try vidlabel(["models", "--models-dir", dir.path])
+        XCTAssertEqual(partial.status, 0, partial.stderr)
+        XCTAssertEqual(partial.jsonLines().filter { $0["installed"] as? Bool == false }.count, 3)
+        // Asking for faces without the nets is that file's clear error, before any work.
+        let scan = try vidlabel(["scan", fixture("astronaut.mp4"), "--models-dir", dir.path] + analyzers)
+        XCTAssertNotEqual(scan.status, 0)
+        XCTAssertTrue(scan.stderr.contains("mtcnn-pnet.onnx"), scan.stderr)
+    }
+
     func testMisspeltOrPlannedAnalyzerFailsClosed() throws {
         for (list, expected) in [("moderation,topics,fases", "unknown analyzer 'fases'"), ("moderation,topics,text", "'text' is not available yet"),
                                  ("faces", "moderation and topics always run")] {

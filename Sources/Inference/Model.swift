@@ -34,9 +34,11 @@ public final class Model: @unchecked Sendable {
         try self.init(graph: ONNXImporter.load(contentsOf: url), threads: threads, source: url.path, kernels: kernels)
     }
 
-    /// Checks and optimises `graph`, packs its weights and builds the plan for its
-    /// declared input shape (dynamic dimensions 1), so that any shape a node cannot
-    /// take is found here, at load, not in the middle of a run.
+    /// Consumes, checks and optimises `graph`, packs its weights (the packed panels
+    /// become their only copy) and builds the plan for its declared input shape at
+    /// batch 1, so that any shape a node cannot take is found here, at load, not in
+    /// the middle of a run. An input of any image size ([N, 3, H, W]) has no such
+    /// shape: its plans are built and checked per shape at their first run.
     /// `kernels`: the set to run (default: `KernelSet.selected()`, the best this CPU
     /// supports, or `VIDLABEL_ISA`'s); a set the CPU cannot run is refused.
     /// - Throws: `InferenceError` (prefixed with `source` when given).

@@ -24,7 +24,11 @@ public final class Model: @unchecked Sendable {
     /// Plans kept at most: a model of any image size meets a new shape with every
     /// video size (and pyramid level), and each plan holds its own steps.
     static let maxPlans = 48
-    private let arenas = ArenaPool()
+    /// Activation arenas of all this model's plans: a plan for one thread and one for
+    /// two over the same shape need the same arena, and no more exist than runs in
+    /// flight (4 kept free at most: a model of many input shapes would otherwise keep
+    /// one of every size it met; an EfficientNet-Lite0 arena is 9 MB).
+    private let arenas = FloatBufferPool(maxFree: 4)
     private let lock = NSLock()
 
     /// Loads, checks and optimises an ONNX file. A file that is not a regular file
@@ -89,9 +93,8 @@ public final class Model: @unchecked Sendable {
     /// was a third of a model's memory). The plan reads such inputs from the
     /// prepared weights, never from the graph; `g.packedShapes` keeps their shapes.
     private static func pack(_ g: inout Graph, ops: [any Operator], kernels: KernelTable) throws -> [Int: PreparedWeights] {
-        var uses: [String: Int] = [:], packedUses: [String: Int] = [:]
-        for n in g.nodes { for v in n.inputs where !v.isEmpty { uses[v, default: 0] += 1 } }
-        for o in g.outputs { uses[o, default: 0] += 1 }
+        let uses = Optimizer.useCounts(g)
+        var packedUses: [String: Int] = [:]
         var prepared: [Int: PreparedWeights] = [:]
         for (i, (n, op)) in zip(g.nodes, ops).enumerated() {
             guard let p = try op.prepare(constants: n.inputs.map { $0.isEmpty ? nil : g.constants[$0] }, kernels: kernels) else { continue }

@@ -26,7 +26,7 @@ final class Plan: @unchecked Sendable {
     private(set) var flops: Double = 0
     private var constants: [UnsafeMutablePointer<Float>] = []
     /// Where runs take their arena (the model's, shared by its plans).
-    private let arenas: ArenaPool
+    private let arenas: FloatBufferPool
 
     deinit {
         for c in constants { c.deallocate() }
@@ -36,7 +36,7 @@ final class Plan: @unchecked Sendable {
     /// checked at load (one per node, same order).
     /// - Throws: `InferenceError` for shapes a node cannot take, or a plan over the size limits.
     init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int,
-         kernels: KernelTable, arenas: ArenaPool) throws {
+         kernels: KernelTable, arenas: FloatBufferPool) throws {
         self.arenas = arenas
         var shapes: [String: [Int]] = [:]
         for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
@@ -338,8 +338,9 @@ final class Plan: @unchecked Sendable {
     static func rounded(_ n: Int) -> Int { (max(n, 1) + 15) & ~15 }
 
     func execute(_ inputs: [Tensor]) -> [String: Tensor] {
-        let arena = arenas.take(arenaSize)
-        defer { arenas.put(arena, arenaSize) }
+        let buffer = arenas.take(arenaSize)
+        defer { arenas.put(buffer) }
+        let arena = buffer.pointer
         for (slot, t) in zip(inputSlots, inputs) {
             t.data.withUnsafeBufferPointer { (arena + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
         }

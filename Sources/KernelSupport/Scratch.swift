@@ -4,28 +4,12 @@ import Foundation
 /// Freshly allocated large blocks come from mmap and page-fault on first touch
 /// every call; recycling them keeps steady-state runs allocation-free.
 package enum Scratch {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var pool: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+    private static let pool = FloatBufferPool()
 
     /// Runs `body` with a buffer of at least `count` floats (contents undefined).
     package static func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        lock.lock()
-        var buffer: (pointer: UnsafeMutablePointer<Float>, capacity: Int)
-        // Best fit: a small request taking a big buffer would make the next big
-        // request allocate (and page-fault) a fresh one.
-        var best: Int? = nil
-        for i in pool.indices where pool[i].capacity >= count && (best.map { pool[i].capacity < pool[$0].capacity } ?? true) { best = i }
-        if let i = best {
-            buffer = pool.remove(at: i)
-        } else {
-            buffer = (allocateFloats(max(count, 1)), count)
-        }
-        lock.unlock()
-        defer {
-            lock.lock()
-            pool.append(buffer)
-            lock.unlock()
-        }
+        let buffer = pool.take(count)
+        defer { pool.put(buffer) }
         return try body(buffer.pointer)
     }
 }

@@ -49,18 +49,18 @@ public enum ONNXImporter {
     }
 
     private static func load(bytes: UnsafeRawBufferPointer, data: Data, checkOps: Bool, mapped: Bool) throws -> Graph {
-        var model: Onnx_ModelProto
+        func parse(_ d: Data) throws -> Onnx_ModelProto {
+            do { return try Onnx_ModelProto(serializedBytes: d) } catch {
+                throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
+            }
+        }
         // The weights stay in `bytes` and are read from there (see RawDataSplit);
         // anything the split does not recognise is parsed whole.
         var split = RawDataSplit(bytes)
-        do { model = try Onnx_ModelProto(serializedBytes: split?.message ?? data) } catch {
-            throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
-        }
+        var model = try parse(split?.message ?? data)
         if let s = split, s.rawData.count != model.graph.initializer.count {
             split = nil
-            do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
-                throw InferenceError("not an ONNX model (protobuf parse failed: \(error))")
-            }
+            model = try parse(data)
         }
         guard model.hasGraph, model.graph.node.count > 0 || model.graph.output.count > 0 else {
             throw InferenceError("not an ONNX model: no graph")

@@ -44,9 +44,8 @@ public enum Optimizer {
     /// Drops constants no node reads and no output names (the weights a fold replaced,
     /// initializers a model never uses): each would be held for the model's lifetime.
     static func removeUnusedConstants(_ g: inout Graph) {
-        var used = Set(g.outputs)
-        for n in g.nodes { used.formUnion(n.inputs) }
-        for name in Array(g.constants.keys) where !used.contains(name) { g.constants.removeValue(forKey: name) }
+        let uses = useCounts(g)
+        for name in Array(g.constants.keys) where uses[name] == nil { g.constants.removeValue(forKey: name) }
     }
 
     /// Consumers of each value (node indices), plus a count for graph outputs.

@@ -112,7 +112,7 @@ public final class VideoScanner {
         nsfw = try load(.openNSFW)
         topics = try load(options.topicModel)
         if options.analyzers.contains(.faces) {
-            let files = try ["pnet", "rnet", "onet"].map { try locator.find("mtcnn-\($0).onnx") }
+            let files = try FaceDetector.modelFiles.map { try locator.find($0) }
             let infos = try files.map { Report.ModelInfo(name: $0.deletingPathExtension().lastPathComponent, task: "faces", sha256: try SHA256.fileHex($0)) }
             faces = (Pending {
                 let nets = try files.map { try Model(contentsOf: $0, threads: 1) }

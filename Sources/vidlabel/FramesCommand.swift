@@ -31,7 +31,7 @@ struct Frames: ParsableCommand {
     var tileWidth: Int = 160
 
     func validate() throws {
-        guard parsedSize != nil else { throw ValidationError("--size must be N or WxH, each from 1 to 8192, got '\(size)'") }
+        try checkPictureSize(size, "--size")
         guard ResizeMode(argument: resize) != nil else {
             throw ValidationError("--resize must be stretch, crop[:F], region[:F] or letterbox, with 0 < F <= 1, got '\(resize)'")
         }

@@ -22,7 +22,7 @@ struct Models: ParsableCommand {
         // (name, analyzer, task, file, required): the classifiers always run; faces is asked for.
         let needs: [(String, String, String, String, Bool)] = ModelBundle.builtIn.map {
             ($0.name, $0.task == .moderation ? "moderation" : "topics", $0.task.rawValue, $0.fileName, true)
-        } + ["pnet", "rnet", "onet"].map { ("mtcnn-\($0)", "faces", "faces", "mtcnn-\($0).onnx", false) }
+        } + FaceDetector.modelFiles.map { (($0 as NSString).deletingPathExtension, "faces", "faces", $0, false) }
         for (name, analyzer, task, fileName, required) in needs {
             guard let url = try? locator.find(fileName) else {
                 if required { failed = true; printError("\(name): \(fileName) is not installed (needed by \(analyzer))") }
@@ -92,7 +92,7 @@ struct BenchModel: ParsableCommand {
     var size: String?
 
     func validate() throws {
-        if let size, pictureSize(size) == nil { throw ValidationError("--size must be N or WxH, each from 1 to 8192, got '\(size)'") }
+        if let size { try checkPictureSize(size, "--size") }
         try check(batch, "--batch", in: 1...64)
         try check(threads, "--threads", in: Bounds.threads)
         try check(runs, "--runs", in: 1...100_000)

@@ -32,6 +32,11 @@ func check(_ value: Int, _ option: String, in range: ClosedRange<Int>) throws {
     }
 }
 
+/// - Throws: `ValidationError` unless `text` is a picture size (`pictureSize`).
+func checkPictureSize(_ text: String, _ option: String) throws {
+    guard pictureSize(text) != nil else { throw ValidationError("\(option) must be N or WxH, each from 1 to 8192, got '\(text)'") }
+}
+
 /// A picture size option: "N" (square) or "WxH", each from 1 to 8192; nil otherwise.
 func pictureSize(_ text: String) -> (width: Int, height: Int)? {
     let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }

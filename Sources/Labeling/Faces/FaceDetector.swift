@@ -37,6 +37,9 @@ public final class FaceDetector: @unchecked Sendable {
     let pnet: Model, rnet: Model, onet: Model
     public let settings: Settings
 
+    /// The three nets' files as `make models` names them, in `init`'s order.
+    public static let modelFiles = ["mtcnn-pnet.onnx", "mtcnn-rnet.onnx", "mtcnn-onet.onnx"]
+
     /// The three nets (`mtcnn-pnet.onnx`, `-rnet`, `-onet`), checked for the inputs and outputs the cascade reads.
     public init(pnet: Model, rnet: Model, onet: Model, settings: Settings = Settings()) throws {
         for (model, name, size, outputs) in [(pnet, "P-Net", nil, ["offsets", "probs"]), (rnet, "R-Net", 24, ["offsets", "probs"]),

@@ -79,6 +79,19 @@ public struct SamplingOptions: Sendable, Equatable {
     /// creation; past it `next()` throws `timeout`. nil: none. Work is proportional
     /// to the frames a file lists, and a small file can list a million.
     public var timeout: Double? = nil
+    /// Find runs of black frames (`FrameSampler.blackFrames`). nil: off.
+    public var blackFrames: BlackFrameOptions? = nil
+    /// List the shots (`FrameSampler.shots`) in every mode; scenes mode always does.
+    public var listShots = false
+
+    /// Whether every frame in the range is decoded and looked at: black frames and
+    /// shots are properties of the frames between the sampled ones. Scenes mode does
+    /// anyway; keyframes and interval modes then decode every frame too (slower),
+    /// and the frames they sample stay the same.
+    public var decodesEveryFrame: Bool {
+        if case .scenes = mode { return true }
+        return blackFrames != nil || listShots
+    }
 
     public init() {}
 }
@@ -145,13 +158,28 @@ public final class FrameSampler {
     /// Time of the last key packet sent: frames before it that come out of the
     /// decoder are the leading pictures of its GOP.
     private var currentKeyPacketTime: Double? = nil
+    /// Keyframes mode decoding every packet: the latest key packets' times and
+    /// whether their GOPs would have been decoded whole (`fillingGOP`).
+    private var filledGOPs: [(keyTime: Double, filled: Bool)] = []
     // interval
     private var targetIndex = 0
     private var lastDecodedTime: Double? = nil
-    // scenes
-    private var previousHSV: [UInt8]? = nil
-    private var framesSinceCut = 0
     private var lastFrameTime: Double? = nil
+    // every frame (scenes, black frames, shots)
+    private var shotDetector: ShotDetector? = nil
+    private var blackDetector: BlackFrameDetector? = nil
+    /// Whether the frame last looked at started a shot.
+    private var lastFrameStartsShot = false
+    /// The last gap between two frames looked at: the last frame's length when the
+    /// container gives none.
+    private var lastFrameInterval: Double? = nil
+    private var previousObservedTime: Double? = nil
+    private var watchersClosed = false
+
+    /// Runs of black frames, complete once `next()` returned nil (with `options.blackFrames`).
+    public var blackFrames: [BlackSpan] { blackDetector?.spans ?? [] }
+    /// The shots, complete once `next()` returned nil (scenes mode or `options.listShots`).
+    public var shots: [ShotSpan] { shotDetector?.shots ?? [] }
 
     /// - Parameters:
     ///   - outputs: the pictures each sampled frame carries (may be empty when only times are wanted).
@@ -159,12 +187,18 @@ public final class FrameSampler {
         self.file = file
         self.options = options
         self.outputs = outputs
-        let keyOnly = options.mode == .keyframes && options.maxGap == nil
-        filterPackets = options.mode == .keyframes
+        let keyOnly = options.mode == .keyframes && options.maxGap == nil && !options.decodesEveryFrame
+        filterPackets = options.mode == .keyframes && !options.decodesEveryFrame
         decoder = try Decoder(file: file, threads: max(1, options.decodeThreads), skipNonKey: keyOnly)
         converter = FrameConverter(rotation: file.info.rotation, sampleAspectRatio: file.info.sampleAspectRatio)
         halfTick = file.info.timeBase.value / 2
         deadline = options.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1e9) }
+        if case .scenes(let threshold) = options.mode {
+            shotDetector = ShotDetector(threshold: threshold, minSceneFrames: options.minSceneFrames)
+        } else if options.listShots {
+            shotDetector = ShotDetector(threshold: SamplingMode.defaultSceneThreshold, minSceneFrames: options.minSceneFrames)
+        }
+        blackDetector = options.blackFrames.map(BlackFrameDetector.init)
     }
 
     /// Opens `path` and samples it.
@@ -184,17 +218,21 @@ public final class FrameSampler {
                 throw VideoError(file: file.path, category: .noFrames,
                                  reason: "the start time \(seconds(s)) is past the end of the video (\(seconds(d)) long)")
             }
-            // Interval sampling seeks per target; the others start from `start`.
-            if let s = options.start, s > 0, !isInterval { seek(to: s) }
+            // Interval sampling seeks per target (unless every frame is looked at); the others start from `start`.
+            if let s = options.start, s > 0, !isInterval || options.decodesEveryFrame { seek(to: s) }
         }
-        if let m = options.maxFrames, framesSampled >= m { return finish() }
+        if let m = options.maxFrames, framesSampled >= m { closeWatchers(); return finish() }
         let found: Bool
         switch options.mode {
         case .keyframes: found = try nextKeyframe()
         case .interval(let s): found = try nextInterval(every: s)
-        case .scenes(let threshold): found = try nextScene(threshold: threshold)
+        case .scenes: found = try nextScene()
         }
-        guard found else { return try finishOrThrow() }
+        guard found else {
+            try drainForWatchers()
+            closeWatchers()
+            return try finishOrThrow()
+        }
         let f = decoder.frame
         let images = try outputs.enumerated().map { i, req in
             do { return try converter.convert(f, req, slot: i) } catch let e as VideoError {
@@ -259,6 +297,7 @@ public final class FrameSampler {
                 // Only reached with --max-gap: fill long gaps between key frames. With no
                 // frame sampled yet (a GOP that starts before --start), the first one counts.
                 guard let gap = options.maxGap else { continue }
+                if !filterPackets && !(filledGOPs.last { $0.keyTime <= t + halfTick }?.filled ?? false) { continue }
                 if let last = lastSampledTime, t - last + halfTick < gap { continue }
             }
             lastSampledTime = t
@@ -300,6 +339,7 @@ public final class FrameSampler {
     /// Seeking costs a decoder flush and a GOP of decoding: only worth it
     /// when the key frame before `target` lies ahead of where decoding is now.
     private func shouldSeek(to target: Double) -> Bool {
+        if options.decodesEveryFrame { return false }
         guard let current = lastDecodedTime else { return target > 0 || framesDecoded > 0 }
         if target < current { return true }
         let st = file.stream
@@ -312,67 +352,64 @@ public final class FrameSampler {
         return target - current > 2.0
     }
 
-    private func nextScene(threshold: Double) throws -> Bool {
+    /// The shot detector looked at each frame as it was decoded (`observe`).
+    private func nextScene() throws -> Bool {
         while try decodeNext() {
-            let f = decoder.frame
-            let t = file.seconds(frameTimestamp(f))
+            let t = file.seconds(frameTimestamp(decoder.frame))
             if let e = options.end, t - halfTick > e { return false }
             if let s = options.start, t + halfTick < s { continue }
-            let hsv = try sceneSignature(f)
-            framesSinceCut += 1
-            defer { previousHSV = hsv }
-            guard let previous = previousHSV else { framesSinceCut = 0; return true }
-            if framesSinceCut >= options.minSceneFrames && contentScore(previous, hsv) >= threshold {
-                framesSinceCut = 0
-                return true
-            }
+            if lastFrameStartsShot { return true }
         }
         return false
     }
 
-    /// A small HSV picture of the frame (OpenCV 8-bit convention: H in 0-179).
-    /// Integer arithmetic with the same results as the floating-point formula
-    /// (H = round(hue / 2), hue in degrees): every frame of a scenes scan passes
-    /// here, and a file may list a million tiny frames.
-    private func sceneSignature(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
-        let w = 96
-        let aspect = Double(file.info.displayHeight) / Double(max(1, file.info.displayWidth))
-        let h = min(4096, max(8, Int((Double(w) * aspect).rounded())))
-        let rgb = try converter.convert(f, ImageRequest(width: w, height: h, mode: .stretch, interpolation: .area), slot: -1)
-        return [UInt8](unsafeUninitializedCapacity: rgb.pixels.count) { hsv, initialized in
-            rgb.pixels.withUnsafeBufferPointer { px in
-                var i = 0
-                while i + 2 < px.count {
-                    let r = Int(px[i]), g = Int(px[i + 1]), b = Int(px[i + 2])
-                    let v = max(r, g, b), d = v - min(r, g, b)
-                    var hue = 0
-                    if d > 0 {
-                        // hue / 2 as n / d: 30 (g - b) / d, 60 + 30 (b - r) / d or 120 + 30 (r - g) / d.
-                        var n = v == r ? 30 * (g - b) : v == g ? 60 * d + 30 * (b - r) : 120 * d + 30 * (r - g)
-                        if n < 0 { n += 180 * d }
-                        hue = min(179, (2 * n + d) / (2 * d))
-                    }
-                    hsv[i] = UInt8(truncatingIfNeeded: hue)
-                    hsv[i + 1] = UInt8(truncatingIfNeeded: v == 0 ? 0 : (255 * d + v / 2) / v)
-                    hsv[i + 2] = UInt8(truncatingIfNeeded: v)
-                    i += 3
-                }
+    // MARK: every frame
+
+    /// Black frames and shots: every decoded frame in the range, in the order the
+    /// decoder gives them (presentation order).
+    private func observe(_ f: UnsafeMutablePointer<AVFrame>, _ t: Double) throws {
+        lastFrameStartsShot = false
+        if let s = options.start, t + halfTick < s { return }
+        if let e = options.end, t - halfTick > e { return }
+        if let previous = previousObservedTime, t > previous { lastFrameInterval = t - previous }
+        previousObservedTime = t
+        let packetDuration = f.pointee.pkt_duration > 0 ? Double(f.pointee.pkt_duration) * file.info.timeBase.value : nil
+        // Untrusted: a corrupt duration must not stretch the last shot for days.
+        let length = min(3600, packetDuration ?? lastFrameInterval ?? file.info.avgFps.map { 1 / max($0, 1e-3) } ?? 0)
+        let end = t + length
+        do {
+            if blackDetector != nil {
+                let stats = try LumaStats(frame: f, options: blackDetector!.options)
+                    ?? LumaStats(rgb: converter.convert(f, .thumbnail(width: min(640, max(16, file.info.displayWidth)), of: file.info), slot: -2),
+                                 options: blackDetector!.options)
+                blackDetector!.process(stats, time: t, end: end)
             }
-            initialized = rgb.pixels.count
+            if shotDetector != nil {
+                let w = ShotDetector.signatureWidth
+                let aspect = Double(file.info.displayHeight) / Double(max(1, file.info.displayWidth))
+                let h = min(4096, max(8, Int((Double(w) * aspect).rounded())))
+                let rgb = try converter.convert(f, ImageRequest(width: w, height: h, mode: .stretch, interpolation: .area), slot: -1)
+                lastFrameStartsShot = shotDetector!.process(ShotDetector.hsvSignature(rgb), time: t, end: end)
+            }
+        } catch let e as VideoError {
+            throw VideoError(file: file.path, category: e.category, reason: e.reason)
         }
     }
 
-    /// Mean absolute difference over H, S and V, averaged over the three channels.
-    private func contentScore(_ a: [UInt8], _ b: [UInt8]) -> Double {
-        guard a.count == b.count, !a.isEmpty else { return 0 }
-        let sum = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                var total = 0
-                for i in 0..<pa.count { total &+= Int(pa[i] > pb[i] ? pa[i] &- pb[i] : pb[i] &- pa[i]) }
-                return total
-            }
+    /// Decodes what is left of the range so the black frames and shots reach its
+    /// end (interval sampling stops at its last target).
+    private func drainForWatchers() throws {
+        guard options.decodesEveryFrame, !watchersClosed else { return }
+        while try decodeNext() {
+            if let e = options.end, file.seconds(frameTimestamp(decoder.frame)) - halfTick > e { break }
         }
-        return Double(sum) / Double(a.count)
+    }
+
+    private func closeWatchers() {
+        guard !watchersClosed else { return }
+        watchersClosed = true
+        shotDetector?.finish()
+        blackDetector?.finish()
     }
 
     // MARK: decoding
@@ -486,6 +523,7 @@ public final class FrameSampler {
                 if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
                     warn(.decodeFailed, "frame decoded with errors (concealed)", t)
                 }
+                if options.decodesEveryFrame { try observe(frame, t) }
                 return true
             }
             if r == vl_averror_eof() { return false }
@@ -526,7 +564,7 @@ public final class FrameSampler {
             var sampledKey = false
             let isKey = pkt.pointee.flags & AV_PKT_FLAG_KEY != 0
             if filterPackets && !isKey && !fillingGOP { continue }
-            if filterPackets && isKey {
+            if options.mode == .keyframes && isKey {
                 if let t, let e = options.end, t - halfTick > e {
                     avcodec_send_packet(decoder.context, nil)
                     inputEnded = true
@@ -542,7 +580,12 @@ public final class FrameSampler {
                 // ...and its GOP is decoded whole only when --max-gap needs frames inside it.
                 previousGOPFilled = fillingGOP
                 fillingGOP = options.maxGap != nil && gopNeedsFill(keyTime: t, keyDTS: pkt.pointee.dts, sampled: sampledKey)
-                if !sampledKey && !fillingGOP { continue }
+                if !filterPackets {
+                    // Every packet is decoded (black frames, shots): remember which GOPs
+                    // filtering would have filled, so the same frames are sampled.
+                    if let t { filledGOPs.append((t, fillingGOP)) }
+                    if filledGOPs.count > 16 { filledGOPs.removeFirst() }
+                } else if !sampledKey && !fillingGOP { continue }
                 currentKeyPacketTime = t
             }
             let s = avcodec_send_packet(decoder.context, pkt)

@@ -15,6 +15,12 @@ public struct FrameScores: Sendable {
     public var customAll: [Float]?
     /// Faces found, best first (nil: the faces analyzer did not run).
     public var faces: [Face]? = nil
+
+    /// A sampled frame before any analyzer ran.
+    init(timeS: Double, pts: Int64, keyFrame: Bool) {
+        (self.timeS, self.pts, self.keyFrame) = (timeS, pts, keyFrame)
+        (moderation, topics, classes, custom, customAll) = ([], [], [], nil, nil)
+    }
 }
 
 /// Time each sampled frame's coverage ends: the next frame's time, or the video
@@ -65,10 +71,9 @@ public struct Aggregator: Sendable {
         return out
     }
 
-    /// Segments (moderation first, then topics; each by start time) and the summary.
-    public func aggregate(_ frames: [FrameScores], duration: Double?, customNames: [String]? = nil, topK: Int = 5)
-        -> (summary: Report.Summary, segments: [Report.Segment]) {
-        let ends = coverageEnds(times: frames.map(\.timeS), duration: duration)
+    /// The moderation summary, one entry per label in taxonomy order, and the
+    /// runs over each label's threshold (rounded; by label, then start time).
+    func moderation(_ frames: [FrameScores], ends: [Double]) -> (summary: [Report.ModerationSummary], segments: [Report.Segment]) {
         let n = Double(max(frames.count, 1))
         var moderation: [Report.ModerationSummary] = []
         var segments: [Report.Segment] = []
@@ -83,6 +88,12 @@ public struct Aggregator: Sendable {
                                                        meanScore: round4(scores.reduce(0, +) / n), flagged: flagged,
                                                        threshold: threshold))
         }
+        return (moderation, segments.map(roundSegment))
+    }
+
+    /// The topic summary, by score, and the runs where each topic leads (rounded; by start time).
+    func topics(_ frames: [FrameScores], ends: [Double]) -> (summary: [Report.TopicSummary], segments: [Report.Segment]) {
+        let n = Double(max(frames.count, 1))
         let topicCount = Taxonomy.topics.count
         let leader = frames.map { f in (0..<topicCount).max { f.topics[$0] < f.topics[$1] || (f.topics[$0] == f.topics[$1] && $0 > $1) }! }
         var topics: [Report.TopicSummary] = []
@@ -96,17 +107,18 @@ public struct Aggregator: Sendable {
         }
         topics.sort { ($0.score, $1.label) > ($1.score, $0.label) }
         topicSegments.sort { ($0.startS, $0.label) < ($1.startS, $1.label) }
-        segments = segments.map(roundSegment) + topicSegments.map(roundSegment)
+        return (topics, topicSegments.map(roundSegment))
+    }
 
-        var custom: [Report.CustomSummary]? = nil
-        if let names = customNames, let first = frames.first?.customAll {
-            var sum = [Double](repeating: 0, count: first.count), mx = [Double](repeating: 0, count: first.count)
-            for f in frames { for (i, p) in (f.customAll ?? []).enumerated() { sum[i] += Double(p); mx[i] = max(mx[i], Double(p)) } }
-            custom = sum.indices.sorted { (sum[$0], -$0) > (sum[$1], -$1) }.prefix(topK).map {
-                Report.CustomSummary(id: $0, name: $0 < names.count ? names[$0] : "class \($0)", meanScore: round4(sum[$0] / n), maxScore: round4(mx[$0]))
-            }
+    /// A custom model's `topK` classes by mean probability over the frames.
+    func custom(_ frames: [FrameScores], names: [String], topK: Int) -> [Report.CustomSummary]? {
+        guard let first = frames.first?.customAll else { return nil }
+        let n = Double(max(frames.count, 1))
+        var sum = [Double](repeating: 0, count: first.count), mx = [Double](repeating: 0, count: first.count)
+        for f in frames { for (i, p) in (f.customAll ?? []).enumerated() { sum[i] += Double(p); mx[i] = max(mx[i], Double(p)) } }
+        return sum.indices.sorted { (sum[$0], -$0) > (sum[$1], -$1) }.prefix(topK).map {
+            Report.CustomSummary(id: $0, name: $0 < names.count ? names[$0] : "class \($0)", meanScore: round4(sum[$0] / n), maxScore: round4(mx[$0]))
         }
-        return (Report.Summary(moderation: moderation, topics: topics, custom: custom), segments)
     }
 
     private func roundSegment(_ s: Report.Segment) -> Report.Segment {

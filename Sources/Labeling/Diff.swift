@@ -47,7 +47,9 @@ public struct DiffError: Error, CustomStringConvertible {
 public struct Change: Codable, Sendable, Equatable {
     /// flag_changed, score_changed, label_added, label_removed, segment_appeared,
     /// segment_disappeared, segment_moved, missing_in_current, missing_in_baseline, error_changed,
-    /// faces_appeared, faces_disappeared, faces_changed.
+    /// faces_appeared, faces_disappeared, faces_changed, cut_appeared, cut_disappeared.
+    /// A report made with an analyzer or a shot list against one made without is
+    /// label_added / label_removed (label `faces`, `cues` or `shots`).
     public var kind: String
     public var label: String?
     public var message: String
@@ -164,7 +166,11 @@ public struct ReportDiffer {
             }
         }
         changes += compareSegments(br.segments.filter { wanted($0.label) }, cr.segments.filter { wanted($0.label) })
-        if labels == nil { changes += compareFaces(br.summary.people, cr.summary.people) }
+        if labels == nil {
+            changes += compareFaces(br.summary.people, cr.summary.people)
+            changes += lookedFor("cues", "black frames", br.summary.cues != nil, cr.summary.cues != nil)
+            changes += compareShots(br.shots, cr.shots)
+        }
         return changes
     }
 
@@ -174,9 +180,7 @@ public struct ReportDiffer {
     /// without is a change too: the gate must not pass because an analyzer was dropped.
     func compareFaces(_ old: Report.PeopleSummary?, _ new: Report.PeopleSummary?) -> [Change] {
         switch (old, new) {
-        case (nil, nil): return []
-        case (nil, _?): return [Change(kind: "label_added", label: "faces", message: "faces were not looked for in the baseline")]
-        case (_?, nil): return [Change(kind: "label_removed", label: "faces", message: "faces are no longer looked for")]
+        case (nil, nil), (nil, _?), (_?, nil): return lookedFor("faces", "faces", old != nil, new != nil)
         case let (o?, n?):
             let f = { (x: Double) in String(format: "%.4f", x) }
             if (o.framesWithFaces > 0) != (n.framesWithFaces > 0) {
@@ -194,6 +198,34 @@ public struct ReportDiffer {
             }
             return out
         }
+    }
+
+    /// An analyzer (or the shot list) on one side only: the gate must not pass
+    /// because something stopped being looked for.
+    func lookedFor(_ label: String, _ what: String, _ before: Bool, _ now: Bool) -> [Change] {
+        if before == now { return [] }
+        return [now ? Change(kind: "label_added", label: label, message: "\(what) were not looked for in the baseline")
+                    : Change(kind: "label_removed", label: label, message: "\(what) are no longer looked for")]
+    }
+
+    /// Shot lists: every cut (a shot's start after the first) matched to one within
+    /// the time tolerance, in order; the rest appeared or disappeared.
+    func compareShots(_ old: [Report.Shot]?, _ new: [Report.Shot]?) -> [Change] {
+        guard let old, let new else { return lookedFor("shots", "shots", old != nil, new != nil) }
+        var unmatched = new.dropFirst().map(\.startS)
+        var changes: [Change] = []
+        for cut in old.dropFirst().map(\.startS) {
+            if let i = unmatched.indices.min(by: { abs(unmatched[$0] - cut) < abs(unmatched[$1] - cut) }),
+               abs(unmatched[i] - cut) <= timeTolerance {
+                unmatched.remove(at: i)
+            } else {
+                changes.append(Change(kind: "cut_disappeared", label: "shots", message: String(format: "the cut at %.2f s disappeared", cut)))
+            }
+        }
+        for cut in unmatched {
+            changes.append(Change(kind: "cut_appeared", label: "shots", message: String(format: "a cut appeared at %.2f s", cut)))
+        }
+        return changes
     }
 
     func compareSegments(_ old: [Report.Segment], _ new: [Report.Segment]) -> [Change] {

@@ -16,6 +16,14 @@ public struct PolicyError: Error, CustomStringConvertible {
 ///   any frame). Spans use the report's rule: a frame stands until the next one.
 /// - require: `topic` (summary score, the mean over frames) or `label`
 ///   (moderation max score) must reach `min_score`.
+/// - The analyzers' labels:
+///   - `faces` (faces analyzer): deny frames whose best face scores over
+///     `score_over`; require a share of sampled frames with a face of at least `min_score`.
+///   - `black_frames` (cues analyzer): deny runs of black frames of at least
+///     `min_duration_s` (`score_over` applies to the run's share of dark pixels).
+///
+///   A rule on an analyzer the report was not made with is broken: a gate must not
+///   pass because nothing looked.
 public struct Policy: Codable, Sendable {
     public struct Deny: Codable, Sendable {
         public var label: String
@@ -67,7 +75,7 @@ public struct Policy: Codable, Sendable {
             let at = "deny[\(i)]"
             try onlyKeys(o, ["label", "score_over", "min_duration_s"], at: at)
             let label = try string(o, "label", at: at)
-            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + Taxonomy.topics, what: "label or topic")
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + Taxonomy.topics + [facesLabel, Report.blackFramesLabel], what: "label or topic")
             return Deny(label: label, scoreOver: try number(o, "score_over", at: at, in: 0...1),
                         minDurationS: try o["min_duration_s"].map { _ in try number(o, "min_duration_s", at: at, in: 0...(7 * 86_400)) })
         }
@@ -82,7 +90,7 @@ public struct Policy: Codable, Sendable {
                 return Require(topic: topic, label: nil, minScore: score)
             }
             let label = try string(o, "label", at: at)
-            try known(label, at: at, names: Taxonomy.moderation.map(\.name), what: "moderation label")
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + [facesLabel], what: "moderation label or faces")
             return Require(topic: nil, label: label, minScore: score)
         }
         if (deny ?? []).isEmpty && (require ?? []).isEmpty {
@@ -125,22 +133,45 @@ public struct Policy: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case rule, message; case startS = "start_s"; case endS = "end_s" }
     }
 
+    /// The faces analyzer's label in policies.
+    static let facesLabel = "faces"
+
     public func check(_ report: Report) -> [Violation] {
         var out: [Violation] = []
         let frames = report.frames ?? []
         let ends = coverageEnds(times: frames.map(\.timeS), duration: report.video.durationS)
+        func notLookedFor(_ rule: String, _ what: String, _ analyzer: String) -> Violation {
+            Violation(rule: rule, message: "\(what) were not looked for (scan with --analyzers moderation,topics,\(analyzer))", startS: nil, endS: nil)
+        }
         func score(_ f: Report.Frame, _ label: String) -> Double? {
+            if label == Policy.facesLabel { return f.faces?.map(\.score).max() ?? 0 }
             if let m = f.moderation[label] { return m }
             if let t = f.topics.first(where: { $0.label == label }) { return t.score }
             return f.topics.isEmpty ? nil : 0 // a topic outside a frame's top 3 scores below them
         }
         for rule in deny ?? [] {
             let name = "deny \(rule.label) over \(rule.scoreOver)"
+            if rule.label == Report.blackFramesLabel {
+                guard report.summary.cues != nil else { out.append(notLookedFor(name, "black frames", "cues")); continue }
+                for s in report.segments where s.kind == "cue" && s.label == rule.label && s.maxScore > rule.scoreOver
+                    && s.endS - s.startS >= (rule.minDurationS ?? 0) {
+                    out.append(Violation(rule: name, message: String(format: "black frames from %.2f s to %.2f s", s.startS, s.endS),
+                                         startS: s.startS, endS: s.endS))
+                }
+                continue
+            }
+            if rule.label == Policy.facesLabel && report.summary.people == nil {
+                out.append(notLookedFor(name, "faces", "faces"))
+                continue
+            }
             if frames.isEmpty {
                 // No per-frame data (--no-frames): judge by the summary, without times.
                 let mx = report.summary.moderation.first { $0.label == rule.label }?.maxScore
                     ?? report.summary.topics.first { $0.label == rule.label }?.score ?? 0
-                if mx > rule.scoreOver {
+                // A face rule cannot be judged without frames: broken, not passed.
+                if rule.label == Policy.facesLabel {
+                    out.append(Violation(rule: name, message: "faces need per-frame results (report has no frames)", startS: nil, endS: nil))
+                } else if mx > rule.scoreOver {
                     out.append(Violation(rule: name, message: "\(rule.label) max score \(round4(mx)) > \(rule.scoreOver) (report has no frames: no times)", startS: nil, endS: nil))
                 }
                 continue
@@ -163,6 +194,13 @@ public struct Policy: Codable, Sendable {
                 let s = report.summary.topics.first { $0.label == topic }?.score ?? 0
                 if s < rule.minScore {
                     out.append(Violation(rule: "require topic \(topic) >= \(rule.minScore)", message: "topic \(topic) score \(round4(s)) < \(rule.minScore)", startS: nil, endS: nil))
+                }
+            } else if rule.label == Policy.facesLabel {
+                let name = "require faces >= \(rule.minScore)"
+                guard let people = report.summary.people else { out.append(notLookedFor(name, "faces", "faces")); continue }
+                if people.faceFrameFraction < rule.minScore {
+                    out.append(Violation(rule: name, message: String(format: "faces in %.4g of the sampled frames < %.4g", people.faceFrameFraction, rule.minScore),
+                                         startS: nil, endS: nil))
                 }
             } else if let label = rule.label {
                 let s = report.summary.moderation.first { $0.label == label }?.maxScore ?? 0

@@ -78,12 +78,22 @@ public struct Report: Codable, Sendable {
             faceFrameFraction = frames.isEmpty ? 0 : round4(Double(framesWithFaces) / Double(frames.count))
         }
     }
+    /// The cues analyzer's summary: present whenever black frames were looked for,
+    /// so "none found" differs from "not looked for".
+    public struct CueSummary: Codable, Sendable, Equatable {
+        /// Runs of black frames (segments of kind `cue`, label `black_frames`) and their total length.
+        public var blackSegments: Int
+        public var blackS: Double
+        enum CodingKeys: String, CodingKey { case blackSegments = "black_segments", blackS = "black_s" }
+    }
     public struct Summary: Codable, Sendable {
         public var moderation: [ModerationSummary]
         public var topics: [TopicSummary]
         public var custom: [CustomSummary]?
         /// With the faces analyzer only.
         public var people: PeopleSummary?
+        /// With the cues analyzer only.
+        public var cues: CueSummary? = nil
     }
     /// A face in a frame: box [x0, y0, x1, y1] as fractions of the upright frame's
     /// width and height, and its probability.
@@ -94,12 +104,24 @@ public struct Report: Codable, Sendable {
     }
     public struct Segment: Codable, Sendable, Equatable {
         public var label: String
-        /// "moderation" or "topic".
+        /// "moderation", "topic", or "cue" (technical cues: `black_frames`).
         public var kind: String
         public var startS: Double
         public var endS: Double
+        /// For a cue, the largest share of dark pixels in one of its frames.
         public var maxScore: Double
-        enum CodingKeys: String, CodingKey { case label, kind; case startS = "start_s"; case endS = "end_s"; case maxScore = "max_score" }
+        /// Black frames only: the highest mean luma of its frames, 0-1 of the video's luma range.
+        public var meanLuma: Double? = nil
+        enum CodingKeys: String, CodingKey {
+            case label, kind; case startS = "start_s"; case endS = "end_s"; case maxScore = "max_score"; case meanLuma = "mean_luma"
+        }
+    }
+    /// One shot: from its first frame to the next shot's first frame (the last one
+    /// to the end of its last frame).
+    public struct Shot: Codable, Sendable, Equatable {
+        public var startS: Double
+        public var endS: Double
+        enum CodingKeys: String, CodingKey { case startS = "start_s"; case endS = "end_s" }
     }
     public struct LabelScore: Codable, Sendable { public var label: String; public var score: Double }
     public struct Frame: Codable, Sendable {
@@ -124,6 +146,9 @@ public struct Report: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case category, message; case timeS = "time_s" }
     }
 
+    /// The label of black-frame cue segments.
+    public static let blackFramesLabel = "black_frames"
+
     public var schemaVersion = 1
     public var tool: Tool
     public var file: FileInfo
@@ -132,6 +157,8 @@ public struct Report: Codable, Sendable {
     public var models: [ModelInfo]
     public var summary: Summary
     public var segments: [Segment]
+    /// The shot list: with `--sample scenes` (from its cuts) or `--shots`; nil otherwise.
+    public var shots: [Shot]? = nil
     public var frames: [Frame]?
     public var errors: [DecodeError]
     /// Hash of the options and model files that produced this report (set by `batch`, for `--resume`).
@@ -140,7 +167,7 @@ public struct Report: Codable, Sendable {
     /// In the schema's order: the encoder writes keys in this order.
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
-        case tool, file, fingerprint, video, sampling, models, summary, segments, frames, errors
+        case tool, file, fingerprint, video, sampling, models, summary, segments, shots, frames, errors
     }
 }
 

@@ -77,50 +77,27 @@ final class Pending<Value>: @unchecked Sendable {
 
 typealias PendingModel = Pending<Model>
 
-/// A model for scanning, with its bundle and fingerprint.
-struct LoadedModel {
-    let bundle: ModelBundle
-    let model: PendingModel
-    let sha256: String
-}
 
-/// Scans videos: decodes sampled frames on one thread while the models classify
-/// the previous ones on this one, then aggregates the scores into a `Report`.
-/// Models are loaded once and reused for every file.
+/// Scans videos: decodes sampled frames on one thread while the analyzers look at
+/// the previous ones on this one, then each analyzer writes its part of the
+/// `Report`. Models are loaded once and reused for every file.
 public final class VideoScanner {
     public let options: ScanOptions
-    let nsfw: LoadedModel
-    let topics: LoadedModel
-    let custom: (LoadedModel, CustomModelSpec)?
-    /// MTCNN's three nets, loading, with their file hashes (nil: faces not asked for).
-    let faces: (detector: Pending<FaceDetector>, models: [Report.ModelInfo])?
+    /// In the order they look at a frame: topics first, since moderation reads its
+    /// ImageNet probabilities and faces raise its `people` score.
+    let analysisOrder: [any FrameAnalyzer]
+    /// In the order the report lists their models, summaries and segments.
+    let reportOrder: [any FrameAnalyzer]
     let classNames: [String]
 
     /// Finds the model files (a missing one throws here) and starts loading them
     /// in the background, side by side; `waitForModels` or the first scan waits.
     public init(options: ScanOptions, locator: ModelLocator) throws {
         self.options = options
-        let threads = options.threads
-        func load(_ bundle: ModelBundle) throws -> LoadedModel {
-            let file = try locator.find(bundle.fileName)
-            return LoadedModel(bundle: bundle, model: PendingModel {
-                let m = try Model(contentsOf: file, threads: threads)
-                try bundle.check(m, file: file)
-                return m
-            }, sha256: try SHA256.fileHex(file))
-        }
-        nsfw = try load(.openNSFW)
-        topics = try load(options.topicModel)
-        if options.analyzers.contains(.faces) {
-            let files = try FaceDetector.modelFiles.map { try locator.find($0) }
-            let infos = try files.map { Report.ModelInfo(name: $0.deletingPathExtension().lastPathComponent, task: "faces", sha256: try SHA256.fileHex($0)) }
-            faces = (Pending {
-                let nets = try files.map { try Model(contentsOf: $0, threads: 1) }
-                return try FaceDetector(pnet: nets[0], rnet: nets[1], onet: nets[2])
-            }, infos)
-        } else {
-            faces = nil
-        }
+        let moderation = try ModerationAnalyzer(locator: locator, threads: options.threads)
+        let topics = try TopicsAnalyzer(options.topicModel, topK: options.topK, locator: locator, threads: options.threads)
+        let faces = try options.analyzers.contains(.faces) ? FacesAnalyzer(locator: locator, imageWidth: options.faceImageWidth) : nil
+        let cues = options.analyzers.contains(.cues) ? CuesAnalyzer() : nil
         let namesURL = try locator.find("imagenet-classes.txt")
         guard let names = FileManager.default.contents(atPath: namesURL.path), names.count < 1 << 20 else {
             throw InferenceError("\(namesURL.path): cannot read the class names")
@@ -128,27 +105,15 @@ public final class VideoScanner {
         classNames = String(decoding: names, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .prefix(1000).map(String.init)
         guard classNames.count == 1000 else { throw InferenceError("\(namesURL.path): expected 1000 class names") }
-        if let spec = options.custom {
-            let probe = try Model(contentsOf: spec.url, threads: options.threads)
-            guard let shape = probe.inputs.first?.shape, shape.count == 4 else {
-                throw InferenceError("\(spec.url.path): custom model input must be 4-D image tensor")
-            }
-            let layout: ModelBundle.Layout = shape[1] == 3 ? .nchw : .nhwc
-            let bundle = ModelBundle(name: spec.url.deletingPathExtension().lastPathComponent, task: .custom,
-                                     fileName: spec.url.lastPathComponent, preprocessing: spec.preprocessing, layout: layout,
-                                     inputSize: spec.inputSize,
-                                     resize: spec.preprocessing == .caffeBGR ? .centralRegion(fraction: 0.875) : .centerCrop(fraction: 0.875))
-            try bundle.check(probe, file: spec.url)
-            custom = (LoadedModel(bundle: bundle, model: PendingModel(loaded: probe), sha256: try SHA256.fileHex(spec.url)), spec)
-        } else {
-            custom = nil
-        }
+        let custom = try options.custom.map { try CustomAnalyzer($0, topK: options.topK, threads: options.threads) }
+        let optional: [(any FrameAnalyzer)?] = [custom, faces, cues]
+        analysisOrder = [topics, moderation] + optional.compactMap { $0 }
+        reportOrder = [moderation, topics] + optional.compactMap { $0 }
     }
 
     /// Waits until every model is loaded. - Throws: `ModelLoadError`.
     public func waitForModels() throws {
-        for m in loaded { _ = try m.model.get() }
-        _ = try faces?.detector.get()
+        for a in reportOrder { try a.waitUntilLoaded() }
     }
 
     /// sha256 of every model file in use, in report order.
@@ -158,12 +123,10 @@ public final class VideoScanner {
     public var tool: Report.Tool { .init(name: "vidlabel", version: vidlabelVersion) }
 
     /// The models as a report lists them (name, task, sha256), in report order.
-    public var modelInfos: [Report.ModelInfo] {
-        loaded.map { .init(name: $0.bundle.name, task: $0.bundle.task.rawValue, sha256: $0.sha256) } + (faces?.models ?? [])
-    }
+    public var modelInfos: [Report.ModelInfo] { reportOrder.flatMap(\.models) }
 
-    /// Models in report order: moderation, topics, custom.
-    var loaded: [LoadedModel] { [nsfw, topics] + (custom.map { [$0.0] } ?? []) }
+    /// The custom model's class names, when there is one.
+    var customNames: [String]? { options.custom?.labels }
 
     /// Scans one file.
     /// - Throws: `VideoError` for unreadable video, `InferenceError` for model failures.
@@ -181,21 +144,25 @@ public final class VideoScanner {
     public func review(path: String, shouldStop: (() -> Bool)? = nil,
                        progress: ((_ position: Double, _ duration: Double?, _ frames: Int) -> Void)? = nil) throws -> Review {
         let file = try VideoFile(path: path)
-        var requests = loaded.map(\.bundle.imageRequest)
+        // Every analyzer's pictures come from one decode of each frame: `slots[i]`
+        // are analysisOrder[i]'s, in the sampler's list of pictures.
+        var requests: [ImageRequest] = []
+        var slots: [Range<Int>] = []
+        for a in analysisOrder {
+            let wanted = a.imageRequests(for: file.info)
+            slots.append(requests.count..<(requests.count + wanted.count))
+            requests += wanted
+        }
         let thumbnailSlot = options.thumbnailWidth.map { w -> Int in
             requests.append(ImageRequest.thumbnail(width: w, of: file.info))
-            return requests.count - 1
-        }
-        let faceSlot = faces.map { _ -> Int in
-            var request = ImageRequest.thumbnail(width: min(options.faceImageWidth, max(file.info.displayWidth, 16)), of: file.info)
-            request.interpolation = .bilinear
-            requests.append(request)
             return requests.count - 1
         }
         var thumbnails: [Thumbnail] = []
         let sexual = Taxonomy.moderation.firstIndex { $0.name == "sexual" }!
         let sexualThreshold = options.thresholds["sexual"] ?? Taxonomy.moderation[sexual].defaultThreshold
-        let sampler = try FrameSampler(file: file, options: options.sampling, outputs: requests)
+        var sampling = options.sampling
+        for a in analysisOrder { a.configure(&sampling) }
+        let sampler = try FrameSampler(file: file, options: sampling, outputs: requests)
         let queue = BoundedQueue<SampledFrame>(capacity: options.batchSize * 2)
 
         // Decode ahead on a separate thread; the queue bounds memory.
@@ -222,7 +189,7 @@ public final class VideoScanner {
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
             let batchScores: [FrameScores]
-            do { batchScores = try classify(batch, faceSlot: faceSlot) } catch {
+            do { batchScores = try analyze(batch, slots: slots) } catch {
                 // Our own input tensors: a failure is the model's, and stops every file.
                 inferenceError = error is ModelLoadError ? error : ModelLoadError(underlying: error)
                 queue.cancel()
@@ -243,85 +210,45 @@ public final class VideoScanner {
         if let e = inferenceError { throw e }
         if let e = decodeError.value { throw e }
 
-        let aggregator = Aggregator(thresholds: options.thresholds, minDuration: options.minDuration, mergeGap: options.mergeGap)
-        var (summary, segments) = aggregator.aggregate(scores, duration: file.info.durationS,
-                                                       customNames: custom?.1.labels, topK: options.topK)
-        if faces != nil { summary.people = Report.PeopleSummary(scores) }
-        return Review(report: makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments),
-                      thumbnails: thumbnails)
+        let context = SummaryContext(duration: file.info.durationS,
+                                     ends: coverageEnds(times: scores.map(\.timeS), duration: file.info.durationS),
+                                     aggregator: Aggregator(thresholds: options.thresholds, minDuration: options.minDuration,
+                                                            mergeGap: options.mergeGap),
+                                     topK: options.topK, blackFrames: sampler.blackFrames)
+        var summary = Report.Summary(moderation: [], topics: [], custom: nil)
+        var segments: [Report.Segment] = []
+        for a in reportOrder { a.summarize(scores, context, &summary, &segments) }
+        var report = makeReport(file: file, sampler: sampler, scores: scores, summary: summary, segments: segments)
+        if sampling.listShots || sampling.mode.name == "scenes" {
+            report.shots = sampler.shots.map { Report.Shot(startS: round4($0.startS), endS: round4($0.endS)) }
+        }
+        return Review(report: report, thumbnails: thumbnails)
     }
 
-    /// Runs every model on a batch of frames, always one frame per model run (batch 1):
+    /// Runs every analyzer on a batch of frames, always one frame per model run (batch 1):
     /// a frame's scores must not depend on which frames shared its batch (that
     /// depends on decode timing; a batch-1 fully connected layer sums in another
     /// order than a batch-8 one, and 0.0601 became 0.0602). With several threads
-    /// and frames, each thread takes every n-th frame through all the models on its
-    /// own; one frame alone gets the threads inside each op.
-    func classify(_ frames: [SampledFrame], faceSlot: Int? = nil) throws -> [FrameScores] {
+    /// and frames, each thread takes every n-th frame through all the analyzers on
+    /// its own; one frame alone gets the threads inside each op.
+    func analyze(_ frames: [SampledFrame], slots: [Range<Int>]) throws -> [FrameScores] {
         let parts = min(options.threads, frames.count)
-        if parts <= 1 { return try frames.flatMap { try classify([$0], threads: options.threads, faceSlot: faceSlot) } }
-        let results = UnsafeMutablePointer<Result<[FrameScores], Error>>.allocate(capacity: frames.count)
+        if parts <= 1 { return try frames.map { try analyze($0, slots: slots, threads: options.threads) } }
+        let results = UnsafeMutablePointer<Result<FrameScores, Error>>.allocate(capacity: frames.count)
         defer { results.deinitialize(count: frames.count); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             for i in stride(from: part, to: frames.count, by: parts) {
-                (results + i).initialize(to: Result { try classify([frames[i]], threads: 1, faceSlot: faceSlot) })
+                (results + i).initialize(to: Result { try analyze(frames[i], slots: slots, threads: 1) })
             }
         }
-        return try (0..<frames.count).flatMap { try results[$0].get() }
+        return try (0..<frames.count).map { try results[$0].get() }
     }
 
-    /// Runs every model on `frames`, each model using `threads` threads, and MTCNN
-    /// on the picture at `faceSlot` when faces were asked for.
-    func classify(_ frames: [SampledFrame], threads: Int, faceSlot: Int? = nil) throws -> [FrameScores] {
-        func run(_ m: LoadedModel, image: Int) throws -> Tensor {
-            let input = m.bundle.tensor(from: frames.map { $0.images[image] })
-            let model = try m.model.get()
-            let out = try model.run([model.inputs[0].name: input], threads: threads)
-            return out[model.outputNames[0]]!
-        }
-        let nsfwOut = try run(nsfw, image: 0)
-        let topicOut = try run(topics, image: 1)
-        let customOut = try custom.map { try run($0.0, image: 2) }
-        let detector = try faces?.detector.get()
-        let faceLists = try faceSlot.flatMap { slot in try detector.map { d in try frames.map { try d.detect($0.images[slot]) } } }
-        return frames.enumerated().map { i, f in
-            let probs = topicOut.data[(i * 1000)..<((i + 1) * 1000)]
-            let nsfwScore = Double(nsfwOut.data[i * 2 + 1])
-            let moderation = Taxonomy.moderation.map { label -> Double in
-                switch label.source {
-                case .nsfw: return nsfwScore
-                case .imagenetClasses(let ids): return min(1, ids.reduce(0) { $0 + Double(probs[probs.startIndex + $1]) })
-                }
-            }
-            var customAll: [Float]? = nil
-            if let c = customOut {
-                let width = c.count / frames.count
-                customAll = probabilities(Array(c.data[(i * width)..<((i + 1) * width)]))
-            }
-            var topics = Taxonomy.topicScores(probs)
-            let frameFaces = faceLists?[i]
-            // A face is people on screen: the topic takes the best face's score when
-            // that is higher than what the ImageNet classes say (they have no person class).
-            if let best = frameFaces?.first?.score { topics[Taxonomy.peopleTopic] = max(topics[Taxonomy.peopleTopic], best) }
-            return FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame, moderation: moderation,
-                               topics: topics, classes: topK(probs, options.topK),
-                               custom: customAll.map { topK($0[...], options.topK) }, customAll: customAll, faces: frameFaces)
-        }
-    }
-
-    /// Softmax when a custom model outputs logits (values outside [0,1] or rows not summing to 1).
-    func probabilities(_ row: [Float]) -> [Float] {
-        let sum = row.reduce(0, +)
-        if row.allSatisfy({ $0 >= 0 && $0 <= 1 }) && abs(sum - 1) < 1e-3 { return row }
-        let mx = row.max() ?? 0
-        let e = row.map { Foundation.exp($0 - mx) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
-    }
-
-    func topK(_ probs: ArraySlice<Float>, _ k: Int) -> [(Int, Double)] {
-        let base = probs.startIndex
-        return probs.indices.sorted { (probs[$0], -$0) > (probs[$1], -$1) }.prefix(k).map { ($0 - base, Double(probs[$0])) }
+    /// One frame through every analyzer in `analysisOrder`, each model using `threads` threads.
+    func analyze(_ f: SampledFrame, slots: [Range<Int>], threads: Int) throws -> FrameScores {
+        var frame = AnalyzedFrame(scores: FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame))
+        for (a, slot) in zip(analysisOrder, slots) { try a.analyze(f.images[slot], &frame, threads: threads) }
+        return frame.scores
     }
 
     func makeReport(file: VideoFile, sampler: FrameSampler, scores: [FrameScores], summary: Report.Summary,
@@ -344,7 +271,7 @@ public final class VideoScanner {
             let topics = f.topics.indices.sorted { (f.topics[$0], -$0) > (f.topics[$1], -$1) }.prefix(topicTop)
                 .map { Report.LabelScore(label: Taxonomy.topics[$0], score: round4(f.topics[$0])) }
             let moderation = Dictionary(uniqueKeysWithValues: zip(Taxonomy.moderation.map(\.name), f.moderation.map(round4)))
-            let customNames = custom?.1.labels ?? []
+            let customNames = self.customNames ?? []
             return Report.Frame(timeS: round4(f.timeS), pts: f.pts, keyFrame: f.keyFrame, moderation: moderation, topics: topics,
                                 classes: f.classes.map { Report.ClassScore(id: $0.0, name: classNames[$0.0], score: round4($0.1)) },
                                 custom: f.custom?.map { Report.ClassScore(id: $0.0, name: $0.0 < customNames.count ? customNames[$0.0] : "class \($0.0)",

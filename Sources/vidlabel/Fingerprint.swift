@@ -18,4 +18,5 @@ func optionsKey(_ o: ScanOptions) -> String {
         .joined(separator: ";")
         // Only a non-default list is in the key: records written before --analyzers existed still resume.
         + (o.analyzers == Analyzer.defaults ? "" : ";analyzers=" + o.analyzers.sorted().map(\.rawValue).joined(separator: ",") + ";faceWidth=\(o.faceImageWidth)")
+        + (o.sampling.listShots ? ";shots" : "")
 }

@@ -45,8 +45,11 @@ struct LabelingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Input size for --model (square).")
     var inputSize: Int = 224
 
-    @Option(help: "What to look for, comma-separated: moderation,topics (always) and faces (MTCNN: frames[].faces, summary.people).")
+    @Option(help: "What to look for, comma-separated: moderation,topics (always), faces (MTCNN: frames[].faces, summary.people) and cues (black frames as segments of kind cue; decodes every frame).")
     var analyzers: String = "moderation,topics"
+
+    @Flag(help: "Put the shot list (`shots`) in the report whatever the sampling (--sample scenes always does); decodes every frame.")
+    var shots = false
 
     func validate() throws {
         _ = try parsedThresholds()
@@ -92,6 +95,7 @@ struct LabelingArguments: ParsableArguments {
         o.threads = threadCount
         o.batchSize = batchSize
         o.analyzers = try Analyzer.parse(analyzers)
+        o.sampling.listShots = shots
         if let model, let labels {
             guard let data = FileManager.default.contents(atPath: labels) else { throw CLIError.usage("--labels \(labels): cannot read the file") }
             let names = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)

@@ -90,6 +90,24 @@ public enum HTMLWriter {
         }
         h += "</ul></section>\n"
 
+        // Shots and black frames (cues), when they were looked for: shots alternate shades.
+        let black = report.segments.filter { $0.kind == "cue" && $0.label == Report.blackFramesLabel }
+        if report.shots != nil || report.summary.cues != nil {
+            h += "<section id=cues><h2>Shots and black frames</h2>\n<svg class=band viewBox=\"0 0 \(Int(width)) 24\" preserveAspectRatio=none>"
+            for (i, s) in (report.shots ?? []).enumerated() {
+                h += "<a href=\"#f\(frameAt(s.startS))\"><rect class=\"shot s\(i % 2)\" x=\"\(x(s.startS))\" y=0 width=\"\(String(format: "%.1f", max(1, (s.endS - s.startS) / duration * width)))\" height=12><title>shot \(i + 1): \(timecode(s.startS))–\(timecode(s.endS))</title></rect></a>"
+            }
+            for s in black {
+                h += "<a href=\"#f\(frameAt(s.startS))\"><rect class=black x=\"\(x(s.startS))\" y=12 width=\"\(String(format: "%.1f", max(1, (s.endS - s.startS) / duration * width)))\" height=12><title>black frames \(timecode(s.startS))–\(timecode(s.endS))</title></rect></a>"
+            }
+            h += "</svg>\n<p>"
+            if let shots = report.shots { h += "\(shots.count) shot\(shots.count == 1 ? "" : "s") (top row). " }
+            if report.summary.cues != nil {
+                h += black.isEmpty ? "No black frames." : "Black frames (bottom row): " + black.map { "\(timecode($0.startS))–\(timecode($0.endS))" }.joined(separator: ", ") + "."
+            }
+            h += "</p></section>\n"
+        }
+
         // Every sampled frame.
         h += "<section id=frames><h2>Frames (\(frames.count))</h2>\n<div class=grid>\n"
         for (i, f) in frames.enumerated() {
@@ -100,7 +118,13 @@ public enum HTMLWriter {
                 h += "<img alt=\"frame at \(timecode(f.timeS))\(t.blurred ? " (blurred)" : "")\" width=\(t.width) height=\(t.height) src=\"data:image/jpeg;base64,\(Data(t.jpeg).base64EncodedString())\">"
                 if t.blurred { h += "<span class=blurred>blurred</span>" }
             }
-            for o in overlays(i) {
+            // The faces analyzer's boxes, then the caller's.
+            // A report read back from a file is untrusted: a box of another length is skipped.
+            let faces = (f.faces ?? []).filter { $0.box.count == 4 }.map {
+                Overlay(x: $0.box[0], y: $0.box[1], width: $0.box[2] - $0.box[0], height: $0.box[3] - $0.box[1],
+                        label: "face \(score($0.score))", kind: "face")
+            }
+            for o in faces + overlays(i) {
                 h += String(format: "<span class=\"box %@\" style=\"left:%.1f%%;top:%.1f%%;width:%.1f%%;height:%.1f%%\" title=\"%@\"></span>",
                             esc(o.kind), o.x * 100, o.y * 100, o.width * 100, o.height * 100, esc(o.label))
             }
@@ -207,6 +231,7 @@ public enum HTMLWriter {
     .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:8px}.frame{margin:0;background:#fff;border:1px solid #ddd;padding:4px}
     .frame.over{border-color:#c00}.frame:target{outline:3px solid #36c}.thumb{position:relative;line-height:0}.thumb img{width:100%;height:auto}
     .blurred{position:absolute;left:4px;top:4px;background:#c00;color:#fff;font-size:10px;line-height:14px;padding:0 4px}
+    .shot.s0{fill:#9ab}.shot.s1{fill:#cde}.black{fill:#111}
     .box{position:absolute;border:2px solid #0a0}.box.text{border-color:#06c}.box.detection{border-color:#c60}
     figcaption{font-size:12px}.over{color:#c00}tr.flagged td:nth-child(2){color:#c00;font-weight:bold}tr.failed{color:#888}
     """

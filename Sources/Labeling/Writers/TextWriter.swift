@@ -5,6 +5,8 @@ import Foundation
 public enum TextWriter {
     /// Topics listed per file.
     public static let topTopics = 5
+    /// Cuts listed on the shots line; the JSON report has them all.
+    public static let maxCutsListed = 10
 
     /// One file's block (a report or an error record), ending with a newline.
     public static func block(_ r: LoadedReport) -> String {
@@ -39,6 +41,15 @@ public enum TextWriter {
         if let p = report.summary.people {
             lines.append(p.framesWithFaces == 0 ? "  faces: none"
                          : "  faces: in \(p.framesWithFaces) of \(report.sampling.framesSampled) frames (\(Int((p.faceFrameFraction * 100).rounded()))%), at most \(p.maxFaces) at once")
+        }
+        if report.summary.cues != nil {
+            let black = report.segments.filter { $0.kind == "cue" && $0.label == Report.blackFramesLabel }
+            lines.append("  black frames: " + (black.isEmpty ? "none" : black.map { "\(timecode($0.startS))–\(timecode($0.endS))" }.joined(separator: ", ")))
+        }
+        if let shots = report.shots {
+            let cuts = shots.dropFirst().map { timecode($0.startS) }
+            let shown = cuts.prefix(maxCutsListed).joined(separator: ", ") + (cuts.count > maxCutsListed ? ", ..." : "")
+            lines.append("  shots: \(shots.count)" + (cuts.isEmpty ? "" : " (cuts at \(shown))"))
         }
         if !report.errors.isEmpty {
             lines.append("  errors")

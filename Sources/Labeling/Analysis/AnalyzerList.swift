@@ -1,14 +1,15 @@
 import Foundation
 
 /// What `scan` looks for (`--analyzers`). Moderation and topics are today's two
-/// classifiers and always run; faces is MTCNN (three small nets, MIT weights).
-/// The issue tracker's text, nudity and cues analyzers are not built yet: naming
-/// one is an error, like any unknown name, so a pipeline never believes it ran.
+/// classifiers and always run; faces is MTCNN (three small nets, MIT weights);
+/// cues are black frames, found in every decoded frame (so every frame is decoded).
+/// The text and nudity analyzers are not built yet: naming one is an error, like
+/// any unknown name, so a pipeline never believes it ran.
 public enum Analyzer: String, CaseIterable, Sendable, Comparable {
-    case moderation, topics, faces
+    case moderation, topics, faces, cues
 
     public static let defaults: Set<Analyzer> = [.moderation, .topics]
-    static let planned = ["text", "nudity", "cues"]
+    static let planned = ["text", "nudity"]
 
     public static func < (a: Analyzer, b: Analyzer) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
 

@@ -81,8 +81,9 @@ $(MODELS): Tools/models.py Tools/convert.py Tools/pth.py $(VENV)/.stamp
 models: $(MODELS)
 
 # onnxruntime's outputs on real photos, for the engine's parity tests.
-$(GOLDEN): Tools/golden.py Tools/mtcnn_reference.py $(MODELS)
+$(GOLDEN): Tools/golden.py Tools/golden_detectors.py Tools/mtcnn_reference.py $(MODELS)
 	Tools/heartbeat.sh golden $(PY) Tools/golden.py Models Fixtures/gen/golden
+	Tools/heartbeat.sh golden $(PY) Tools/golden_detectors.py Models Fixtures/gen/golden
 	@touch $@
 
 # Clips of real photos with known content (cat, coffee) for the scan tests.

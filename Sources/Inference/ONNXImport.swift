@@ -6,7 +6,7 @@ import SwiftProtobuf
 public let supportedOpsets = 7...21
 
 /// Builds a `Graph` from ONNX ModelProto bytes. Only translates: unsupported
-/// ops, external data and non-float tensors are reported, nothing is optimised.
+/// ops, external data and tensors of other element types are reported, nothing is optimised.
 public enum ONNXImporter {
     /// - Parameter checkOps: false lets `inspect-model` list unsupported ops instead of failing on the first.
     public static func load(contentsOf url: URL, checkOps: Bool = true) throws -> Graph {
@@ -81,8 +81,8 @@ public enum ONNXImporter {
         var nodes: [Node] = []
         for (i, n) in g.node.enumerated() {
             let name = n.name.isEmpty ? "\(n.opType)_\(i)" : n.name
-            if !n.domain.isEmpty && n.domain != "ai.onnx" {
-                throw InferenceError("unsupported op \(n.domain).\(n.opType) (node '\(name)', opset \(opset))")
+            if !n.domain.isEmpty && n.domain != "ai.onnx" || n.opType.hasPrefix(internalOpPrefix) {
+                throw InferenceError("unsupported op \(n.domain.isEmpty ? "" : n.domain + ".")\(n.opType) (node '\(name)', opset \(opset))")
             }
             if checkOps, supportedOps[n.opType].map({ Int(opset) < $0 }) ?? true {
                 throw InferenceError("unsupported op \(n.opType) (node '\(name)', opset \(opset))")
@@ -135,8 +135,8 @@ public enum ONNXImporter {
         _ = madvise(p, end - start, Int32(MADV_DONTNEED))
     }
 
-    /// Converts a TensorProto to float32. Int64/int32 tensors (shapes, axes) are
-    /// converted exactly for the small values they hold. `raw`: the tensor's raw_data
+    /// Converts a TensorProto: float32 stays float32; int64 and int32 (shapes, axes,
+    /// indices) become int64, bool stays bool. `raw`: the tensor's raw_data
     /// when it was lifted out of the message (`RawDataSplit`); else `t.rawData`.
     static func tensor(from t: Onnx_TensorProto, raw external: UnsafeRawBufferPointer? = nil) throws -> Tensor {
         if t.dataLocation == .external {
@@ -160,24 +160,25 @@ public enum ONNXImporter {
                 initialized = count
             }
         }
-        let values: [Float]
+        func checked<T>(_ values: [T]) throws -> [T] {
+            guard values.count == count else { throw InferenceError("tensor '\(t.name)' has \(values.count) values for shape \(shape)") }
+            return values
+        }
         switch t.dataType {
         case 1: // FLOAT
             #if _endian(big)
-            values = rawCount == 0 ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+            return Tensor(shape: shape, data: try checked(rawCount == 0 ? t.floatData : try raw(UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }))
             #else
-            values = rawCount == 0 ? t.floatData : try raw(Float.self)
+            return Tensor(shape: shape, data: try checked(rawCount == 0 ? t.floatData : try raw(Float.self)))
             #endif
         case 7: // INT64
-            values = rawCount == 0 ? t.int64Data.map { Float($0) } : try raw(Int64.self).map { Float(Int64(littleEndian: $0)) }
+            return Tensor(shape: shape, integers: try checked(rawCount == 0 ? t.int64Data.map { Int($0) } : try raw(Int64.self).map { Int(Int64(littleEndian: $0)) }))
         case 6: // INT32
-            values = rawCount == 0 ? t.int32Data.map { Float($0) } : try raw(Int32.self).map { Float(Int32(littleEndian: $0)) }
+            return Tensor(shape: shape, integers: try checked(rawCount == 0 ? t.int32Data.map { Int($0) } : try raw(Int32.self).map { Int(Int32(littleEndian: $0)) }))
+        case 9: // BOOL: one byte each in raw_data, int32_data otherwise
+            return Tensor(shape: shape, integers: try checked(rawCount == 0 ? t.int32Data.map { Int($0) } : try raw(UInt8.self).map { Int($0) }), type: .bool)
         default:
-            throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32)")
+            throw InferenceError("tensor '\(t.name)' has unsupported data type \(t.dataType) (only float32, int64, int32, bool)")
         }
-        guard values.count == count else {
-            throw InferenceError("tensor '\(t.name)' has \(values.count) values for shape \(shape)")
-        }
-        return Tensor(shape: shape, data: values)
     }
 }

@@ -2,12 +2,6 @@
 /// passed: Constant nodes to constants, constant folding (e.g. Reshape's shape
 /// input), Identity removal, BatchNormalization folded into the preceding Conv.
 public enum Optimizer {
-    /// Largest output (elements) and work (multiply-adds) a node computed only from
-    /// constants may have to be folded at load: real models fold shape arithmetic
-    /// and small parameter tensors, never big convolutions.
-    static let maxFoldElements = 1 << 22
-    static let maxFoldWork = 1 << 28
-
     /// Consumes `input`: weights it replaces (a BatchNorm-folded conv's) are freed as
     /// they are replaced, not held until the caller's copy dies.
     public static func optimize(_ input: consuming Graph) throws -> Graph {
@@ -16,20 +10,15 @@ public enum Optimizer {
         var kept: [Node] = []
         for node in g.nodes {
             let op = try parseOperator(node, opset: g.opset)
+            let real = node.inputs.filter { !$0.isEmpty }
             if let c = op as? ConstantOp {
+                // A weight stored as a node (no size limit: it is the file's own data).
                 g.constants[node.outputs[0]] = c.value
                 continue
             }
-            let real = node.inputs.filter { !$0.isEmpty }
-            if !real.isEmpty, real.allSatisfy({ g.constants[$0] != nil }) {
-                let args = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
-                let shape = try op.outputShape(args.map { $0?.shape }, constants: args)
-                let elements = shape.reduce(1, *)
-                let work = elements * max(1, args.compactMap { $0?.count }.max() ?? 1)
-                guard elements <= maxFoldElements, work <= maxFoldWork else {
-                    throw InferenceError("node '\(node.name)' (\(node.opType)) computes only on constants and is too large to fold at load (output \(shape))")
-                }
-                g.constants[node.outputs[0]] = try op.reference(args)
+            if !real.isEmpty && real.allSatisfy({ g.constants[$0] != nil }) {
+                let values = try Folding.evaluate(op, node.inputs.map { $0.isEmpty ? nil : g.constants[$0] })
+                for (name, v) in zip(node.outputs, values) { g.constants[name] = v }
                 continue
             }
             kept.append(node)

@@ -9,9 +9,11 @@ enum Location {
     case constant(UnsafeMutablePointer<Float>)
 }
 
-/// An execution plan for fixed input shapes: shapes inferred, activations and
-/// residual Adds fused into Conv/Gemm write-back, every intermediate placed in
-/// one arena whose slots are reused once their value is dead.
+/// An execution plan for fixed input shapes: shapes inferred and shape arithmetic
+/// folded (`PlanValues`), activations and residual Adds fused into Conv/Gemm
+/// write-back (`EpilogueFusion`), activations kept channels-last between the ops
+/// that can read them so, and every intermediate placed in one arena whose slots
+/// are reused once their value is dead (`ArenaLayout`).
 final class Plan: @unchecked Sendable {
     typealias Step = (_ arena: UnsafeMutablePointer<Float>) -> Void
 
@@ -32,99 +34,51 @@ final class Plan: @unchecked Sendable {
         for c in constants { c.deallocate() }
     }
 
+    /// One step to place and build: a node (possibly with ops fused into it) or a
+    /// layout conversion.
+    private struct Pending {
+        /// Graph node index; -1 for a layout conversion.
+        let node: Int
+        let inputs: [String]
+        let outputs: [String]
+        let shapes: [[Int]]
+        /// Layout the node reads each input in (channels-last or not).
+        let inputChannelsLast: [Bool]
+        let outputChannelsLast: Bool
+        /// Its output is its input read in the other layout (no step runs).
+        let alias: Bool
+        /// A layout conversion step: true = to NHWC.
+        var convertToNHWC: Bool? = nil
+    }
+
     /// Builds the plan for `inputShapes`. `ops` are the graph's nodes, parsed and
     /// checked at load (one per node, same order).
     /// - Throws: `InferenceError` for shapes a node cannot take, or a plan over the size limits.
     init(graph g: Graph, ops: [any Operator], prepared: [Int: PreparedWeights], inputShapes: [[Int]], threads: Int,
          kernels: KernelTable, arenas: FloatBufferPool) throws {
         self.arenas = arenas
-        var shapes: [String: [Int]] = [:]
-        for (info, s) in zip(g.inputs, inputShapes) { shapes[info.name] = s }
-        for (k, t) in g.constants { shapes[k] = t.shape }
-        for (k, s) in g.packedShapes { shapes[k] = s }
-        func constant(_ v: String) -> Tensor? { v.isEmpty ? nil : g.constants[v] }
+        let values = try PlanValues(graph: g, ops: ops, prepared: prepared, inputShapes: inputShapes)
+        var shapes = values.shapes
+        func constant(_ v: String) -> Tensor? { v.isEmpty ? nil : values.constants[v] }
+        func isConstant(_ v: String) -> Bool { values.isConstant(v, g) }
 
-        // --- Shapes of every value, node by node (each op checks what it is given).
-        for (n, op) in zip(g.nodes, ops) {
-            let inShapes = try n.inputs.map { v -> [Int]? in
-                if v.isEmpty { return nil }
-                guard let s = shapes[v] else { throw InferenceError("node '\(n.name)': input '\(v)' is not produced by any node") }
-                return s
-            }
-            shapes[n.outputs[0]] = try op.outputShape(inShapes, constants: n.inputs.map(constant))
-        }
-
-        // Uses of each value and its producer, for fusion decisions.
+        // Uses of each value (by running nodes and the graph's outputs).
         var uses: [String: Int] = [:]
-        var producer: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() {
-            for v in n.inputs where !v.isEmpty { uses[v, default: 0] += 1 }
-            for o in n.outputs { producer[o] = i }
-        }
+        for i in values.running { for v in g.nodes[i].inputs where !v.isEmpty { uses[v, default: 0] += 1 } }
         for o in g.outputs { uses[o, default: 0] += 1 }
 
-        // --- Fusion: Conv/Gemm (+ residual Add of the same shape) (+ Relu/Clip) become one node.
-        struct Fused { var residual: String? = nil; var lo: Float = -.infinity; var hi: Float = .infinity; var output: String }
-        var fused: [Int: Fused] = [:]
-        var skip = Set<Int>()
-        var consumer: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { for v in n.inputs where !v.isEmpty { consumer[v] = i } }
-        for (i, n) in g.nodes.enumerated() where n.opType == "Conv" || (prepared[i] != nil && n.opType != "Conv") {
-            var f = Fused(output: n.outputs[0])
-            if n.opType == "Conv", uses[f.output] == 1, let c = consumer[f.output], g.nodes[c].opType == "Add" {
-                let add = g.nodes[c]
-                let other = add.inputs[0] == f.output ? add.inputs[1] : add.inputs[0]
-                // The residual must exist before the conv runs and have the conv's shape (no broadcast).
-                let ready = !g.isConstant(other) && (producer[other].map { $0 < i } ?? true)
-                if ready && add.inputs[0] != add.inputs[1] && shapes[other] == shapes[f.output] {
-                    f.residual = other
-                    f.output = add.outputs[0]
-                    skip.insert(c)
-                }
-            }
-            if uses[f.output] == 1, let c = consumer[f.output], ops[c] is ReluOp {
-                f.lo = 0
-                f.output = g.nodes[c].outputs[0]
-                skip.insert(c)
-            } else if uses[f.output] == 1, let c = consumer[f.output], let clip = ops[c] as? ClipOp,
-                      let (lo, hi) = try? clip.bounds(g.nodes[c].inputs.map(constant)) {
-                f.lo = lo; f.hi = hi
-                f.output = g.nodes[c].outputs[0]
-                skip.insert(c)
-            }
-            fused[i] = f
-        }
+        let fusion = EpilogueFusion(graph: g, ops: ops, prepared: prepared, running: values.running, uses: uses,
+                                    shapes: shapes, constant: constant, isConstant: isConstant)
 
         // --- Storage: aliases (Reshape/Flatten/Identity) share their input's storage.
-        var storageOf: [String: Int] = [:]
-        var storageSize: [Int] = []
-        var lastUse: [Int] = []
-        var defined: [Int] = []
-        /// The value each storage was made for (aliases share it without being its owner).
-        var storageOwner: [String] = []
-        func newStorage(_ name: String, _ count: Int, at step: Int) {
-            storageOf[name] = storageSize.count
-            storageOwner.append(name)
-            storageSize.append(count)
-            lastUse.append(step)
-            defined.append(step)
-        }
-        for (info, s) in zip(g.inputs, inputShapes) { newStorage(info.name, try elementCount(s, "input '\(info.name)'"), at: -1) }
+        var arena = ArenaLayout()
+        for (info, s) in zip(g.inputs, inputShapes) { arena.define(info.name, try elementCount(s, "input '\(info.name)'"), at: -1) }
 
-        // Build step descriptions first (shapes), then assign offsets, then closures.
+        // Steps are described first (shapes, layouts), then placed, then built.
         // Conv and pooling work on channels-last (NHWC) activations; values carry their
         // layout and a conversion step is added where a consumer wants the other one
         // (typically once at the model input and never again: the pooled [N, C, 1, 1]
         // output is the same memory in both layouts).
-        struct Pending {
-            let node: Int
-            let inputs: [String]
-            let output: String
-            let shape: [Int]
-            let alias: Bool
-            /// A layout conversion step (node is -1): true = to NHWC.
-            var convertToNHWC: Bool? = nil
-        }
         var pending: [Pending] = []
         var channelsLast = Set<String>()
         var converted = Set<String>()
@@ -138,117 +92,79 @@ final class Plan: @unchecked Sendable {
             if nhwc { channelsLast.insert(key) }
             converted.insert(key)
             let step = pending.count
-            if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) }
+            arena.use(v, at: step)
             // One channel or one pixel: both layouts are the same memory.
-            if shape.count < 3 || shape[1] == 1 || shape.dropFirst(2).reduce(1, *) == 1, let s = storageOf[v] {
-                storageOf[key] = s
+            if shape.count < 3 || shape[1] == 1 || shape.dropFirst(2).reduce(1, *) == 1, arena.has(v) {
+                arena.share(key, with: v)
                 return key
             }
-            newStorage(key, shape.reduce(1, *), at: step)
-            pending.append(Pending(node: -1, inputs: [v], output: key, shape: shape, alias: false, convertToNHWC: nhwc))
+            arena.define(key, shape.reduce(1, *), at: step)
+            pending.append(Pending(node: -1, inputs: [v], outputs: [key], shapes: [shape], inputChannelsLast: [!nhwc],
+                                   outputChannelsLast: nhwc, alias: false, convertToNHWC: nhwc))
             return key
         }
-        for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
-            let op = ops[i]
-            var output = n.outputs[0]
+        for i in values.running where !fusion.skip.contains(i) {
+            let n = g.nodes[i], op = ops[i]
+            var outputs = n.outputs
             var inputs = n.inputs
-            if let f = fused[i] {
-                output = f.output
+            if let f = fusion.fused[i] {
+                outputs = [f.output]
                 if let r = f.residual { inputs.append(r) }
             }
-            let shape = shapes[output]!
-            // Layouts: which inputs each op reads channels-last, and what it writes.
-            let firstNHWC = channelsLast.contains(inputs[0])
-            var wantNHWC = [Bool](repeating: false, count: inputs.count)
-            var outNHWC = false
+            // Layouts: which inputs the op reads channels-last, and what it writes.
+            let query = LayoutQuery(shapes: inputs.map { $0.isEmpty ? [] : shapes[$0]! },
+                                    channelsLast: inputs.map { channelsLast.contains($0) },
+                                    isConstant: inputs.map { !$0.isEmpty && isConstant($0) })
+            var choice = op.layoutChoice(query)
+            if fusion.fused[i]?.residual != nil, choice.output { choice.inputs[inputs.count - 1] = true }
             var layoutAlias = false
-            switch type(of: op).layout {
-            case .channelsLast:
-                wantNHWC[0] = true
-                if fused[i]?.residual != nil { wantNHWC[inputs.count - 1] = true }
-                outNHWC = true
-            case .reducesToChannels:
-                wantNHWC[0] = true
-            case .followsInput:
-                wantNHWC[0] = firstNHWC
-                outNHWC = firstNHWC
-            case .followsSameShapeInputs:
-                // Same shapes and layouts: element by element in whatever layout they are.
-                if shapes[inputs[0]] == shapes[inputs[1]] && firstNHWC && channelsLast.contains(inputs[1]) {
-                    wantNHWC = [true, true]
-                    outNHWC = true
-                }
-            case .onnx:
-                // NHWC -> NCHW transposes (e.g. a TensorFlow model's input) cost nothing:
-                // the result is the same memory read channels-last.
-                if let t = op as? TransposeOp, t.isNHWCToNCHW, !firstNHWC, !g.isConstant(inputs[0]) {
-                    layoutAlias = true
-                    outNHWC = true
-                }
+            // NHWC -> NCHW transposes (e.g. a TensorFlow model's input) cost nothing:
+            // the result is the same memory read channels-last.
+            if let t = op as? TransposeOp, t.isNHWCToNCHW, !query.channelsLast[0], !isConstant(inputs[0]) {
+                layoutAlias = true
+                choice.output = true
             }
-            for j in inputs.indices where !inputs[j].isEmpty && !g.isConstant(inputs[j]) {
-                inputs[j] = inLayout(inputs[j], nhwc: wantNHWC[j])
+            for j in inputs.indices where !inputs[j].isEmpty && !isConstant(inputs[j]) {
+                if let want = choice.inputs[j] { inputs[j] = inLayout(inputs[j], nhwc: want) }
             }
-            if outNHWC { channelsLast.insert(output) }
+            let readNHWC = inputs.map { channelsLast.contains($0) }
+            if choice.output { for o in outputs { channelsLast.insert(o) } }
             // An element-by-element op whose input dies here (its only reader, made by a
             // node into storage of its own) writes over it: P-Net's Conv -> PRelu then needs
             // one activation buffer, not two. The kernels allow x and y to alias.
             let inPlace = type(of: op).layout == .followsInput && inputs[0] == n.inputs[0] && uses[inputs[0]] == 1
-                && !g.inputs.contains { $0.name == inputs[0] } && storageOf[inputs[0]].map { storageOwner[$0] == inputs[0] } == true
-            let alias = layoutAlias || inPlace || (op is any AliasOperator && !g.isConstant(n.inputs[0]))
+                && !g.inputs.contains { $0.name == inputs[0] } && arena.owns(inputs[0])
+            let alias = layoutAlias || inPlace || (op is any AliasOperator && !isConstant(n.inputs[0]))
             let step = pending.count
-            for v in inputs where !v.isEmpty { if let s = storageOf[v] { lastUse[s] = max(lastUse[s], step) } }
-            if alias, let s = storageOf[inputs[0]] { storageOf[output] = s } else { newStorage(output, shape.reduce(1, *), at: step) }
-            pending.append(Pending(node: i, inputs: inputs, output: output, shape: shape, alias: layoutAlias))
+            for v in inputs where !v.isEmpty { arena.use(v, at: step) }
+            for (k, o) in outputs.enumerated() {
+                if k == 0 && alias && arena.has(inputs[0]) { arena.share(o, with: inputs[0]) } else { arena.define(o, shapes[o]!.reduce(1, *), at: step) }
+            }
+            pending.append(Pending(node: i, inputs: inputs, outputs: outputs, shapes: outputs.map { shapes[$0]! },
+                                   inputChannelsLast: readNHWC, outputChannelsLast: choice.output, alias: layoutAlias))
         }
         // Graph outputs leave in the layout ONNX promises.
         var outputNames: [String: String] = [:]
         for o in g.outputs {
             guard shapes[o] != nil else { throw InferenceError("graph output '\(o)' is never produced") }
             outputNames[o] = inLayout(o, nhwc: false)
-            if let s = storageOf[outputNames[o]!] { lastUse[s] = Int.max }
+            arena.use(outputNames[o]!, at: Int.max)
         }
-
-        // --- Arena: best fit in a list of (offset, size) slots freed as values die.
-        var offsets = [Int](repeating: 0, count: storageSize.count)
-        var free: [(offset: Int, size: Int)] = []
-        var top = 0
-        let order = storageSize.indices.sorted { (defined[$0], $0) < (defined[$1], $1) }
-        var live: [Int] = []
-        for s in order {
-            // Release storages whose last use is before this one's definition.
-            live.removeAll { other in
-                if lastUse[other] < defined[s] { free.append((offsets[other], Plan.rounded(storageSize[other]))); return true }
-                return false
-            }
-            let need = Plan.rounded(storageSize[s])
-            if let k = free.indices.filter({ free[$0].size >= need }).min(by: { free[$0].size < free[$1].size }) {
-                offsets[s] = free[k].offset
-                if free[k].size > need { free[k] = (free[k].offset + need, free[k].size - need) } else { free.remove(at: k) }
-            } else {
-                offsets[s] = top
-                top += need
-                guard top <= Limits.maxArenaFloats else {
-                    throw InferenceError("the plan for input \(inputShapes) needs more than \(Limits.maxArenaFloats * 4 >> 20) MiB of activations")
-                }
-            }
-            live.append(s)
-        }
-        arenaSize = max(top, 1)
+        arenaSize = try arena.place(inputShapes: inputShapes)
 
         var constantPointers: [String: UnsafeMutablePointer<Float>] = [:]
         var owned: [UnsafeMutablePointer<Float>] = []
         func location(_ v: String) -> Location {
-            if let s = storageOf[v] { return .arena(offsets[s]) }
+            if let o = arena.offset(v) { return .arena(o) }
             if let p = constantPointers[v] { return .constant(p) }
-            let t = g.constants[v]!
+            let t = values.constants[v]!
             let p = allocateFloats(max(t.count, 1))
             p.initialize(from: t.data, count: t.count)
             constantPointers[v] = p
             owned.append(p)
             return .constant(p)
         }
-        inputSlots = zip(g.inputs, inputShapes).map { (offsets[storageOf[$0.name]!], $1.reduce(1, *)) }
+        inputSlots = zip(g.inputs, inputShapes).map { (arena.offset($0.name)!, $1.reduce(1, *)) }
         var flopCount = 0.0
         var built: [Step] = []
         // Inverted residual blocks: pending steps i, i+1, i+2 = 1x1 expand -> depthwise ->
@@ -257,12 +173,13 @@ final class Plan: @unchecked Sendable {
             guard Plan.fuseBlocks, i + 2 < pending.count else { return nil }
             let ps = pending[i...(i + 2)]
             guard ps.allSatisfy({ $0.node >= 0 && !$0.alias && g.nodes[$0.node].opType == "Conv" }),
-                  ps[i + 1].inputs[0] == ps[i].output, ps[i + 2].inputs[0] == ps[i + 1].output,
-                  uses[ps[i].output] == 1, uses[ps[i + 1].output] == 1,
-                  fused[ps[i].node]?.residual == nil, fused[ps[i + 1].node]?.residual == nil else { return nil }
+                  ps[i + 1].inputs[0] == ps[i].outputs[0], ps[i + 2].inputs[0] == ps[i + 1].outputs[0],
+                  uses[ps[i].outputs[0]] == 1, uses[ps[i + 1].outputs[0]] == 1,
+                  ps.allSatisfy({ (fusion.fused[$0.node]?.epilogue.activation.kind ?? Activation.Kind.none) == .none }),
+                  fusion.fused[ps[i].node]?.residual == nil, fusion.fused[ps[i + 1].node]?.residual == nil else { return nil }
             return InvertedResidualNodes(convs: ps.map { ops[$0.node] as! ConvOp }, prepared: ps.map { prepared[$0.node] },
-                                         shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shape],
-                                         fused: ps.map { p in fused[p.node].map { ($0.lo, $0.hi) } ?? (-.infinity, .infinity) })
+                                         shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shapes[0]],
+                                         fused: ps.map { p in fusion.fused[p.node].map { ($0.epilogue.lo, $0.epilogue.hi) } ?? (-.infinity, .infinity) })
         }
         var index = 0
         while index < pending.count {
@@ -270,21 +187,21 @@ final class Plan: @unchecked Sendable {
             index += 1
             if let nodes = blockAt(index - 1), let block = try nodes.build() {
                 let project = pending[index + 1]
-                let x = location(p.inputs[0]), y = location(project.output)
-                let residual = fused[project.node]?.residual != nil ? location(project.inputs.last!) : nil
+                let x = location(p.inputs[0]), y = location(project.outputs[0])
+                let residual = fusion.fused[project.node]?.residual != nil ? location(project.inputs.last!) : nil
                 built.append { arena in
                     var b = block.block
                     b.projectEpilogue.residual = residual.map { UnsafePointer($0.pointer(arena)) }
                     kernels.invertedResidual(x.pointer(arena), b, y.pointer(arena), threads)
                 }
-                stepNames.append("Block \(nodes.convs.map(\.attrs.node.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shape)")
+                stepNames.append("Block \(nodes.convs.map(\.attrs.node.name).joined(separator: " > ")) \(nodes.shapes[0]) -> \(project.shapes[0])")
                 stepFlops.append(block.flops)
                 flopCount += block.flops
                 index += 2
                 continue
             }
             if let toNHWC = p.convertToNHWC {
-                let src = location(p.inputs[0]), dst = location(p.output), sh = p.shape
+                let src = location(p.inputs[0]), dst = location(p.outputs[0]), sh = p.shapes[0]
                 let (batch, c, pixels) = (sh[0], sh[1], sh.dropFirst(2).reduce(1, *))
                 built.append { arena in
                     kernels.convertLayout(src.pointer(arena), batch, c, pixels, toNHWC, dst.pointer(arena))
@@ -297,19 +214,19 @@ final class Plan: @unchecked Sendable {
             let n = g.nodes[p.node]
             // Weights a prepared node packed at load are not copied into the plan.
             let ins = p.inputs.enumerated().map { j, v -> Location? in
-                v.isEmpty || (prepared[p.node] != nil && j > 0 && g.isConstant(v)) ? nil : location(v)
+                v.isEmpty || (prepared[p.node] != nil && j > 0 && isConstant(v)) ? nil : location(v)
             }
             let inShapes = p.inputs.map { $0.isEmpty ? [] : shapes[$0]! }
-            let f = fused[p.node] ?? Fused(output: p.output)
             let lowering = Lowering(node: n, inputs: ins, inputShapes: inShapes, constants: p.inputs.map(constant),
-                                    output: location(p.output), outputShape: p.shape, prepared: prepared[p.node],
-                                    fused: (f.residual != nil, f.lo, f.hi), opset: g.opset,
-                                    channelsLast: channelsLast.contains(p.inputs[0]), threads: threads, kernels: kernels)
+                                    outputs: p.outputs.map(location), outputShapes: p.shapes, prepared: prepared[p.node],
+                                    fused: fusion.fused[p.node]?.lowered ?? .none, opset: g.opset,
+                                    inputChannelsLast: p.inputChannelsLast, outputChannelsLast: p.outputChannelsLast,
+                                    threads: threads, kernels: kernels)
             let (step, flops) = try ops[p.node].lower(lowering)
             flopCount += flops
             if let step {
                 built.append(step)
-                stepNames.append("\(n.opType) \(n.name) \(inShapes.first ?? []) -> \(p.shape)")
+                stepNames.append("\(n.opType) \(n.name) \(inShapes.first ?? []) -> \(p.shapes[0])")
                 stepFlops.append(flops)
             }
         }

@@ -13,6 +13,27 @@ public enum Reference {
 
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor { Tensor(shape: x.shape, data: x.data.map(f)) }
 
+    /// A tensor of `shape` whose element i is x's element `source(i)` (flat
+    /// indices), of x's element type: the reference of every op that only moves
+    /// data (Transpose, Slice, Gather, Expand, Split).
+    static func pick(_ x: Tensor, shape: [Int], _ source: (Int) -> Int) -> Tensor {
+        let n = shape.reduce(1, *)
+        if x.isFloat { return Tensor(shape: shape, data: (0..<n).map { x.data[source($0)] }) }
+        return Tensor(shape: shape, integers: (0..<n).map { x.integers[source($0)] }, type: x.elementType)
+    }
+
+    /// The flat index into a tensor with `strides` (and `base`) of output element i
+    /// of `shape` (row-major).
+    static func stridedIndex(_ i: Int, shape: [Int], strides: [Int], base: Int = 0) -> Int {
+        var rem = i, at = base
+        for d in stride(from: shape.count - 1, through: 0, by: -1) {
+            let q = rem % shape[d]
+            rem /= shape[d]
+            at += q * strides[d]
+        }
+        return at
+    }
+
     /// Elementwise binary op with numpy broadcasting; nil when the shapes do not broadcast.
     static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor? {
         guard let shape = broadcastShape(a.shape, b.shape) else { return nil }

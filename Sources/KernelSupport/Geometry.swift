@@ -61,7 +61,8 @@ package struct ConvShape {
 }
 
 /// What a kernel does to each output value before storing it:
-/// y = clamp(acc + bias[column] + residual[same index], lo, hi).
+/// v = acc + bias[column] (+ residual[same index] unless `residualAfter`);
+/// v = act(clamp(v, lo, hi)); then + residual when `residualAfter`.
 package struct Epilogue {
     /// Layout: [M], one value per output column (channel / unit). nil: no bias.
     package var bias: UnsafePointer<Float>? = nil
@@ -69,12 +70,19 @@ package struct Epilogue {
     package var residual: UnsafePointer<Float>? = nil
     package var lo: Float = -.infinity
     package var hi: Float = .infinity
+    package var activation: Activation = .none
+    /// The residual comes after the activation (YOLOv8's bottleneck: x + SiLU(conv));
+    /// before it otherwise (ResNet: relu(conv + x)).
+    package var residualAfter: Bool = false
 
-    package init(bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity) {
+    package init(bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity,
+                 activation: Activation = .none, residualAfter: Bool = false) {
         self.bias = bias
         self.residual = residual
         self.lo = lo
         self.hi = hi
+        self.activation = activation
+        self.residualAfter = residualAfter
     }
 }
 

@@ -13,60 +13,71 @@ package struct KernelTable: Sendable {
     package let nr: Int
 
     /// NHWC convolution as an indirect GEMM (see Kernels/Conv.swift).
-    package let conv: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ filters: FilterPanels, _ e: Epilogue,
+    package var conv: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ filters: FilterPanels, _ e: Epilogue,
                                  _ zeros: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ threads: Int) -> Void
     /// Depthwise conv, weights [kh*kw][C].
-    package let depthwise: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ weights: UnsafePointer<Float>, _ e: Epilogue,
+    package var depthwise: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ weights: UnsafePointer<Float>, _ e: Epilogue,
                                       _ y: UnsafeMutablePointer<Float>, _ threads: Int) -> Void
-    package let pool: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ isMax: Bool, _ countIncludePad: Bool,
+    package var pool: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ isMax: Bool, _ countIncludePad: Bool,
                                  _ y: UnsafeMutablePointer<Float>, _ threads: Int) -> Void
-    package let globalAverage: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ pixels: Int, _ c: Int,
+    package var globalAverage: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ pixels: Int, _ c: Int,
                                           _ y: UnsafeMutablePointer<Float>) -> Void
-    package let convertLayout: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ c: Int, _ pixels: Int, _ toNHWC: Bool,
+    package var convertLayout: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ c: Int, _ pixels: Int, _ toNHWC: Bool,
                                           _ y: UnsafeMutablePointer<Float>) -> Void
-    package let invertedResidual: @Sendable (_ x: UnsafePointer<Float>, _ b: InvertedResidual, _ y: UnsafeMutablePointer<Float>,
+    package var invertedResidual: @Sendable (_ x: UnsafePointer<Float>, _ b: InvertedResidual, _ y: UnsafeMutablePointer<Float>,
                                              _ threads: Int) -> Void
-    package let clamp: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ lo: Float, _ hi: Float) -> Void
-    package let sigmoid: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    /// y = act(clamp(x, lo, hi)) element by element; x and y may alias.
+    package var activate: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ lo: Float, _ hi: Float,
+                                     _ activation: Activation) -> Void
     /// PRelu with element i's slope at slope[(i / inner) % channels].
-    package let prelu: @Sendable (_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    package var prelu: @Sendable (_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                   _ count: Int, _ channels: Int, _ inner: Int) -> Void
-    /// Same-shape add or multiply, then clamp.
-    package let binary: @Sendable (_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
-                                   _ multiply: Bool, _ lo: Float, _ hi: Float) -> Void
-    package let broadcast: @Sendable (_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<Float>, _ sb: [Int],
-                                      _ y: UnsafeMutablePointer<Float>, _ shape: [Int], _ multiply: Bool) -> Void
-    package let softmax: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ outer: Int, _ len: Int, _ inner: Int) -> Void
-    package let transpose: @Sendable (_ x: UnsafePointer<Float>, _ inShape: [Int], _ perm: [Int], _ y: UnsafeMutablePointer<Float>) -> Void
+    /// Same-shape a op b.
+    package var binary: @Sendable (_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
+                                   _ op: BinaryOp) -> Void
+    /// a op b over an output `shape`, each input read through its own per-dimension strides.
+    package var broadcast: @Sendable (_ a: UnsafePointer<Float>, _ sa: [Int], _ b: UnsafePointer<Float>, _ sb: [Int],
+                                      _ y: UnsafeMutablePointer<Float>, _ shape: [Int], _ op: BinaryOp) -> Void
+    package var softmax: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ outer: Int, _ len: Int, _ inner: Int) -> Void
+    /// x [outer, len, inner] -> y [outer, inner], summed or averaged over len.
+    package var reduce: @Sendable (_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ outer: Int, _ len: Int, _ inner: Int,
+                                   _ mean: Bool) -> Void
+    /// Rows of `len` normalised: (x - mean) / sqrt(var + eps) * gamma (+ beta).
+    package var layerNorm: @Sendable (_ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>?,
+                                      _ y: UnsafeMutablePointer<Float>, _ rows: Int, _ len: Int, _ epsilon: Float) -> Void
+    /// Images [H, W, C] resized to [OH, OW, C] by per-axis taps.
+    package var resize: @Sendable (_ x: UnsafePointer<Float>, _ images: Int, _ h: Int, _ w: Int, _ c: Int, _ ys: [ResizeTap],
+                                   _ xs: [ResizeTap], _ y: UnsafeMutablePointer<Float>) -> Void
+    /// A transposed convolution's scatter: GEMM rows of input rows `rows` added into y (NHWC).
+    package var col2im: @Sendable (_ cols: UnsafePointer<Float>, _ s: ConvShape, _ groups: Int, _ rows: Range<Int>,
+                                   _ y: UnsafeMutablePointer<Float>) -> Void
+    /// y [pixels][m] = pattern (zeros when nil).
+    package var fillRows: @Sendable (_ pattern: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ pixels: Int, _ m: Int) -> Void
+    package var transpose: @Sendable (_ x: UnsafePointer<Float>, _ inShape: [Int], _ perm: [Int], _ y: UnsafeMutablePointer<Float>) -> Void
 
-    package init(name: String, nr: Int,
-                 conv: @escaping @Sendable (UnsafePointer<Float>, ConvShape, FilterPanels, Epilogue, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
-                 depthwise: @escaping @Sendable (UnsafePointer<Float>, ConvShape, UnsafePointer<Float>, Epilogue, UnsafeMutablePointer<Float>, Int) -> Void,
-                 pool: @escaping @Sendable (UnsafePointer<Float>, ConvShape, Bool, Bool, UnsafeMutablePointer<Float>, Int) -> Void,
-                 globalAverage: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
-                 convertLayout: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, Bool, UnsafeMutablePointer<Float>) -> Void,
-                 invertedResidual: @escaping @Sendable (UnsafePointer<Float>, InvertedResidual, UnsafeMutablePointer<Float>, Int) -> Void,
-                 clamp: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float, Float) -> Void,
-                 sigmoid: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
-                 prelu: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Int) -> Void,
-                 binary: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool, Float, Float) -> Void,
-                 broadcast: @escaping @Sendable (UnsafePointer<Float>, [Int], UnsafePointer<Float>, [Int], UnsafeMutablePointer<Float>, [Int], Bool) -> Void,
-                 softmax: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Int) -> Void,
-                 transpose: @escaping @Sendable (UnsafePointer<Float>, [Int], [Int], UnsafeMutablePointer<Float>) -> Void) {
+    /// A table named `name` with GEMM tiles `nr` wide; `fill` sets every kernel
+    /// (each set's Table.swift does, so none is left out).
+    package init(name: String, nr: Int, fill: (inout KernelTable) -> Void) {
         self.name = name
         self.nr = nr
-        self.conv = conv
-        self.depthwise = depthwise
-        self.pool = pool
-        self.globalAverage = globalAverage
-        self.convertLayout = convertLayout
-        self.invertedResidual = invertedResidual
-        self.clamp = clamp
-        self.sigmoid = sigmoid
-        self.prelu = prelu
-        self.binary = binary
-        self.broadcast = broadcast
-        self.softmax = softmax
-        self.transpose = transpose
+        @Sendable func missing(_ kernel: String) -> Never { fatalError("a kernel set has no \(kernel) kernel") }
+        conv = { _, _, _, _, _, _, _ in missing("conv") }
+        depthwise = { _, _, _, _, _, _ in missing("depthwise") }
+        pool = { _, _, _, _, _, _ in missing("pool") }
+        globalAverage = { _, _, _, _, _ in missing("globalAverage") }
+        convertLayout = { _, _, _, _, _, _ in missing("convertLayout") }
+        invertedResidual = { _, _, _, _ in missing("invertedResidual") }
+        activate = { _, _, _, _, _, _ in missing("activate") }
+        prelu = { _, _, _, _, _, _ in missing("prelu") }
+        binary = { _, _, _, _, _ in missing("binary") }
+        broadcast = { _, _, _, _, _, _, _ in missing("broadcast") }
+        softmax = { _, _, _, _, _ in missing("softmax") }
+        reduce = { _, _, _, _, _, _ in missing("reduce") }
+        layerNorm = { _, _, _, _, _, _, _ in missing("layerNorm") }
+        resize = { _, _, _, _, _, _, _, _ in missing("resize") }
+        col2im = { _, _, _, _, _ in missing("col2im") }
+        fillRows = { _, _, _, _ in missing("fillRows") }
+        transpose = { _, _, _, _ in missing("transpose") }
+        fill(&self)
     }
 }

@@ -90,7 +90,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         // loops would be a handful of FMAs each), one row tile at a time. ptrs: the
         // tile's row pointers, [6], or for row taps [kh][6]; rowsBuf: a gathered tile's
         // rows copied contiguous, [6][taps*cg].
-        let lo = V(repeating: e.lo), hi = V(repeating: e.hi), noBias = zeroBias
+        let noBias = zeroBias
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
         let segmentVectors = (win.kernel.w * cg + 7) / 8
@@ -173,7 +173,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 let col = g * f.mg + p * NR
                                 pointwiseTile(a, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
                                               bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
-                                              lo: lo, hi: hi)
+                                              epilogue: e)
                             }
                         }
                         for p in b0..<b1 where !(strided && f.mg - p * NR >= NR) {
@@ -393,49 +393,44 @@ func depthwisePixel(_ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int
                     epilogue e: Epilogue, out: Int, y: UnsafeMutablePointer<Float>) {
     var ch = 0
     while ch + 4 * VW <= c {
-        depthwiseTaps(V.self, 4, taps, n, ch: ch, weights: weights, epilogue: e, out: out, y: y, madd: madd, clamp: clampV)
+        depthwiseTaps(V.self, 4, taps, n, ch: ch, lanes: VW, weights: weights, epilogue: e, out: out, y: y)
         ch += 4 * VW
     }
     while ch + VW <= c {
-        depthwiseTaps(V.self, 1, taps, n, ch: ch, weights: weights, epilogue: e, out: out, y: y, madd: madd, clamp: clampV)
+        depthwiseTaps(V.self, 1, taps, n, ch: ch, lanes: VW, weights: weights, epilogue: e, out: out, y: y)
         ch += VW
     }
     while ch + 8 <= c {
-        depthwiseTaps(V8.self, 1, taps, n, ch: ch, weights: weights, epilogue: e, out: out, y: y, madd: madd8, clamp: clamp8)
+        depthwiseTaps(V8.self, 1, taps, n, ch: ch, lanes: 8, weights: weights, epilogue: e, out: out, y: y)
         ch += 8
     }
-    while ch < c {
-        var a = e.bias?[ch] ?? 0
-        for i in 0..<n { a += taps[i].0[ch] * weights[taps[i].1 + ch] }
-        if let res = e.residual { a += res[out + ch] }
-        y[out + ch] = min(max(a, e.lo), e.hi)
-        ch += 1
-    }
+    // The last few channels: a partial vector, computed as the others are.
+    if ch < c { depthwiseTaps(V8.self, 1, taps, n, ch: ch, lanes: c - ch, weights: weights, epilogue: e, out: out, y: y) }
 }
 
-/// `k` (1 or 4) consecutive vectors of channels from ch of one edge pixel.
+/// `k` (1 or 4) consecutive vectors of channels from ch of one edge pixel; with
+/// `lanes` below the vector's width (k 1), only those channels are read and written.
 @inline(__always)
-func depthwiseTaps<T: SIMD>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int, ch: Int,
-                            weights: UnsafePointer<Float>, epilogue e: Epilogue, out: Int, y: UnsafeMutablePointer<Float>,
-                            madd: (T, T, T) -> T, clamp: (T, T, T) -> T) where T.Scalar == Float {
-    let bytes = T.scalarCount * 4
-    func bias(_ j: Int) -> T { e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(fromByteOffset: j * bytes, as: T.self) } ?? T() }
+func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int, ch: Int,
+                                    lanes: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, out: Int,
+                                    y: UnsafeMutablePointer<Float>) {
+    let w = T.scalarCount, whole = lanes == w
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> T { whole ? T.load(p) : T.loadPartial(p, lanes) }
+    func bias(_ j: Int) -> T { e.bias.map { load($0 + ch + j * w) } ?? T() }
     var a0 = bias(0), a1 = k > 1 ? bias(1) : T(), a2 = k > 1 ? bias(2) : T(), a3 = k > 1 ? bias(3) : T()
     for i in 0..<n {
-        let x = UnsafeRawPointer(taps[i].0 + ch), w = UnsafeRawPointer(weights + taps[i].1 + ch)
-        a0 = madd(a0, x.loadUnaligned(as: T.self), w.loadUnaligned(as: T.self))
+        let x = taps[i].0 + ch, wt = weights + taps[i].1 + ch
+        a0 = T.madd(a0, load(x), load(wt))
         if k > 1 {
-            a1 = madd(a1, x.loadUnaligned(fromByteOffset: bytes, as: T.self), w.loadUnaligned(fromByteOffset: bytes, as: T.self))
-            a2 = madd(a2, x.loadUnaligned(fromByteOffset: 2 * bytes, as: T.self), w.loadUnaligned(fromByteOffset: 2 * bytes, as: T.self))
-            a3 = madd(a3, x.loadUnaligned(fromByteOffset: 3 * bytes, as: T.self), w.loadUnaligned(fromByteOffset: 3 * bytes, as: T.self))
+            a1 = T.madd(a1, load(x + w), load(wt + w))
+            a2 = T.madd(a2, load(x + 2 * w), load(wt + 2 * w))
+            a3 = T.madd(a3, load(x + 3 * w), load(wt + 3 * w))
         }
     }
-    let lo = T(repeating: e.lo), hi = T(repeating: e.hi)
-    let o = UnsafeMutableRawPointer(y + out + ch)
     @inline(__always) func put(_ j: Int, _ v: T) {
-        var v = v
-        if let res = e.residual { v += UnsafeRawPointer(res + out + ch).loadUnaligned(fromByteOffset: j * bytes, as: T.self) }
-        o.storeBytes(of: clamp(v, lo, hi), toByteOffset: j * bytes, as: T.self)
+        let at = out + ch + j * w
+        let r = finish(v, residual: e.residual.map { load($0 + at) }, e)
+        if whole { r.store(y + at) } else { r.storePartial(y + at, lanes) }
     }
     put(0, a0)
     if k > 1 { put(1, a1); put(2, a2); put(3, a3) }
@@ -484,23 +479,22 @@ func depthwisePixels(_ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: 
     var ch = 0
     while ch + VW <= c {
         depthwiseChunk(V.self, n, rows, ox: ox, ch: ch, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights,
-                       epilogue: e, y: y, madd: madd, clamp: clampV)
+                       epilogue: e, y: y)
         ch += VW
     }
     while ch < c {
         depthwiseChunk(V8.self, n, rows, ox: ox, ch: ch, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights,
-                       epilogue: e, y: y, madd: madd8, clamp: clamp8)
+                       epilogue: e, y: y)
         ch += 8
     }
 }
 
 /// Channels ch..<ch+T.scalarCount of `depthwisePixels`: one source for the VW-lane
-/// and the 8-lane vectors (`madd` and `clamp` are the vector type's own; inlined).
+/// and the 8-lane vectors.
 @inline(__always)
-func depthwiseChunk<T: SIMD>(_: T.Type, _ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: Int, ch: Int, kh: Int, kw: Int,
-                             sx: Int, dx: Int, padL: Int, c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue,
-                             y: UnsafeMutablePointer<Float>, madd: (T, T, T) -> T, clamp: (T, T, T) -> T) where T.Scalar == Float {
-    let lo = T(repeating: e.lo), hi = T(repeating: e.hi)
+func depthwiseChunk<T: KernelVector>(_: T.Type, _ n: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, ox: Int, ch: Int, kh: Int, kw: Int,
+                                     sx: Int, dx: Int, padL: Int, c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue,
+                                     y: UnsafeMutablePointer<Float>) {
     let first = (ox * sx - padL) * c, pixelBytes = sx * c * 4, tapBytes = dx * c * 4, rowBytes = c * 4
     let b = e.bias.map { UnsafeRawPointer($0 + ch).loadUnaligned(as: T.self) } ?? T()
     var a0 = b, a1 = b, a2 = b, a3 = b
@@ -510,31 +504,21 @@ func depthwiseChunk<T: SIMD>(_: T.Type, _ n: Int, _ rows: UnsafePointer<UnsafePo
         for kx in 0..<kw {
             let wv = wRow.loadUnaligned(fromByteOffset: kx * rowBytes, as: T.self)
             let t = kx * tapBytes
-            a0 = madd(a0, line.loadUnaligned(fromByteOffset: t, as: T.self), wv)
+            a0 = T.madd(a0, line.loadUnaligned(fromByteOffset: t, as: T.self), wv)
             if n > 1 {
-                a1 = madd(a1, line.loadUnaligned(fromByteOffset: t + pixelBytes, as: T.self), wv)
-                a2 = madd(a2, line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: T.self), wv)
-                a3 = madd(a3, line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: T.self), wv)
+                a1 = T.madd(a1, line.loadUnaligned(fromByteOffset: t + pixelBytes, as: T.self), wv)
+                a2 = T.madd(a2, line.loadUnaligned(fromByteOffset: t + 2 * pixelBytes, as: T.self), wv)
+                a3 = T.madd(a3, line.loadUnaligned(fromByteOffset: t + 3 * pixelBytes, as: T.self), wv)
             }
         }
     }
     let at = ox * c + ch
-    if let res = e.residual {
-        let r = UnsafeRawPointer(res + at)
-        a0 += r.loadUnaligned(as: T.self)
-        if n > 1 {
-            a1 += r.loadUnaligned(fromByteOffset: rowBytes, as: T.self)
-            a2 += r.loadUnaligned(fromByteOffset: 2 * rowBytes, as: T.self)
-            a3 += r.loadUnaligned(fromByteOffset: 3 * rowBytes, as: T.self)
-        }
+    @inline(__always) func put(_ j: Int, _ v: T) {
+        let r = e.residual.map { T.load($0 + at + j * c) }
+        finish(v, residual: r, e).store(y + at + j * c)
     }
-    let out = UnsafeMutableRawPointer(y + at)
-    out.storeBytes(of: clamp(a0, lo, hi), as: T.self)
-    if n > 1 {
-        out.storeBytes(of: clamp(a1, lo, hi), toByteOffset: rowBytes, as: T.self)
-        out.storeBytes(of: clamp(a2, lo, hi), toByteOffset: 2 * rowBytes, as: T.self)
-        out.storeBytes(of: clamp(a3, lo, hi), toByteOffset: 3 * rowBytes, as: T.self)
-    }
+    put(0, a0)
+    if n > 1 { put(1, a1); put(2, a2); put(3, a3) }
 }
 
 /// Max or average pooling on NHWC, SIMD across channels.

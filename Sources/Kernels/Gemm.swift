@@ -116,9 +116,9 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V) {
         guard r < rows else { return }
         if final {
-            storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, lo: e.lo, hi: e.hi)
+            storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, e)
         } else {
-            storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, lo: -.infinity, hi: .infinity)
+            storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, Epilogue())
         }
     }
     emit(0, acc.c00, acc.c01); emit(1, acc.c10, acc.c11); emit(2, acc.c20, acc.c21)
@@ -126,35 +126,29 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
 }
 
 /// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,
-/// gathered stem rows): C[6, NR] = clamp(bias + A[6, k] @ B[k, NR] (+ residual), lo, hi).
+/// gathered stem rows): C[6, NR] = epilogue(A[6, k] @ B[k, NR] + bias (, residual)).
 /// a: the 6 row pointers of A; b: [k][NR]; c: rows `ldc` apart;
 /// bias: NR floats; residual: like c. No edge handling exists here: at small K
 /// (expand layers, K = 16..32) the general tile's row-pointer table and edge
 /// branches cost as much as its FMAs.
 @_transparent
 func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                   bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, lo: V, hi: V) {
+                   bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, epilogue e: Epilogue) {
     var acc = Tile()
     _ = acc.accumulate(a[0], a[1], a[2], a[3], a[4], a[5], k: k, b: UnsafeRawPointer(b))
     var (c00, c01, c10, c11, c20, c21) = (acc.c00, acc.c01, acc.c10, acc.c11, acc.c20, acc.c21)
     var (c30, c31, c40, c41, c50, c51) = (acc.c30, acc.c31, acc.c40, acc.c41, acc.c50, acc.c51)
-    // Sum, then bias, then residual: the general tile's order, so a row's result does
-    // not depend on which kernel its tile took (batch size and thread count move the
-    // tile edges; scans stay byte-identical across them).
-    let bias0 = UnsafeRawPointer(bias).loadUnaligned(as: V.self), bias1 = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: VB, as: V.self)
+    // Sum, then bias, then the rest of the epilogue: the general tile's order, so a
+    // row's result does not depend on which kernel its tile took (batch size and
+    // thread count move the tile edges; scans stay byte-identical across them).
+    let bias0 = V.load(bias), bias1 = V.load(bias + VW)
     c00 += bias0; c01 += bias1; c10 += bias0; c11 += bias1; c20 += bias0; c21 += bias1
     c30 += bias0; c31 += bias1; c40 += bias0; c41 += bias1; c50 += bias0; c51 += bias1
-    if let residual {
-        @inline(__always) func add(_ r: Int, _ v0: inout V, _ v1: inout V) {
-            let p = UnsafeRawPointer(residual + r * ldc)
-            v0 += p.loadUnaligned(as: V.self); v1 += p.loadUnaligned(fromByteOffset: VB, as: V.self)
-        }
-        add(0, &c00, &c01); add(1, &c10, &c11); add(2, &c20, &c21)
-        add(3, &c30, &c31); add(4, &c40, &c41); add(5, &c50, &c51)
-    }
     @inline(__always) func put(_ r: Int, _ v0: V, _ v1: V) {
-        let p = UnsafeMutableRawPointer(c + r * ldc)
-        p.storeBytes(of: clampV(v0, lo, hi), as: V.self); p.storeBytes(of: clampV(v1, lo, hi), toByteOffset: VB, as: V.self)
+        let p = c + r * ldc
+        let res = residual.map { $0 + r * ldc }
+        finish(v0, residual: res.map { V.load($0) }, e).store(p)
+        finish(v1, residual: res.map { V.load($0 + VW) }, e).store(p + VW)
     }
     put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
     put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
@@ -163,54 +157,34 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
 /// Reads one row of up to NR columns (zeros past `cols`).
 @inline(__always)
 func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
-    if cols == NR { return (UnsafeRawPointer(p).loadUnaligned(as: V.self), UnsafeRawPointer(p).loadUnaligned(fromByteOffset: VB, as: V.self)) }
-    var lanes = (V(), V())
-    withUnsafeMutableBytes(of: &lanes) { raw in
-        let d = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        for j in 0..<cols { d[j] = p[j] }
-    }
-    return lanes
+    if cols == NR { return (V.load(p), V.load(p + VW)) }
+    let n0 = min(cols, VW)
+    return (n0 == VW ? V.load(p) : V.loadPartial(p, n0), cols > VW ? V.loadPartial(p + VW, cols - VW) : V())
 }
 
-/// Writes one output row of up to NR columns: clamp(v + bias + residual, lo, hi).
+/// Writes one output row of up to NR columns: the epilogue of v + bias (with the
+/// residual). Partial rows go through the same vector code lane for lane.
 @inline(__always)
 func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
-              residual: UnsafePointer<Float>?, lo: Float, hi: Float) {
+              residual: UnsafePointer<Float>?, _ e: Epilogue) {
     if cols == NR {
-        var v0 = v0, v1 = v1
-        if let bias {
-            v0 += UnsafeRawPointer(bias).loadUnaligned(as: V.self)
-            v1 += UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: VB, as: V.self)
-        }
-        if let residual {
-            v0 += UnsafeRawPointer(residual).loadUnaligned(as: V.self)
-            v1 += UnsafeRawPointer(residual).loadUnaligned(fromByteOffset: VB, as: V.self)
-        }
-        let l = V(repeating: lo), h = V(repeating: hi)
-        UnsafeMutableRawPointer(out).storeBytes(of: clampV(v0, l, h), as: V.self)
-        UnsafeMutableRawPointer(out).storeBytes(of: clampV(v1, l, h), toByteOffset: VB, as: V.self)
-    } else {
-        // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
-        var j = 0
-        if cols >= VW {
-            var v = v0
-            if let bias { v += UnsafeRawPointer(bias).loadUnaligned(as: V.self) }
-            if let residual { v += UnsafeRawPointer(residual).loadUnaligned(as: V.self) }
-            UnsafeMutableRawPointer(out).storeBytes(of: clampV(v, V(repeating: lo), V(repeating: hi)), as: V.self)
-            j = VW
-        }
-        var lanes = (v0, v1)
-        withUnsafeBytes(of: &lanes) { raw in
-            let s = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            while j < cols {
-                var v = s[j]
-                if let bias { v += bias[j] }
-                if let residual { v += residual[j] }
-                out[j] = min(max(v, lo), hi)
-                j += 1
-            }
-        }
+        var a = v0, b = v1
+        if let bias { a += V.load(bias); b += V.load(bias + VW) }
+        finish(a, residual: residual.map { V.load($0) }, e).store(out)
+        finish(b, residual: residual.map { V.load($0 + VW) }, e).store(out + VW)
+        return
     }
+    // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
+    let n0 = min(cols, VW), n1 = cols - n0
+    @inline(__always) func part(_ v: V, _ offset: Int, _ n: Int) {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { n == VW ? V.load(p + offset) : V.loadPartial(p + offset, n) }
+        var v = v
+        if let bias { v += load(bias) }
+        let y = finish(v, residual: residual.map(load), e)
+        if n == VW { y.store(out + offset) } else { y.storePartial(out + offset, n) }
+    }
+    part(v0, 0, n0)
+    if n1 > 0 { part(v1, VW, n1) }
 }
 
 /// One output row (a fully connected layer at batch 1): c[NR] = a[k] @ b [k][NR].
@@ -238,5 +212,5 @@ func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: Unsa
         q += 1
     }
     s0 += u0; s1 += u1; t0 += w0; t1 += w1
-    storeRow(s0 + t0, s1 + t1, c, cols: cols, bias: e.bias, residual: e.residual, lo: e.lo, hi: e.hi)
+    storeRow(s0 + t0, s1 + t1, c, cols: cols, bias: e.bias, residual: e.residual, e)
 }

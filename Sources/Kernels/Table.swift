@@ -2,21 +2,25 @@ import KernelSupport
 
 /// This build's kernel set (the ISA, vector type and tile width come from the
 /// target's own ISA.swift; everything else is the shared source).
-package let kernelTable = KernelTable(
-    name: isaName, nr: NR,
-    conv: { precondition($2.nr == NR, "filters packed for another kernel set"); convNHWC($0, $1, filters: $2, epilogue: $3, zeros: $4, y: $5, threads: $6) },
-    depthwise: { depthwiseNHWC($0, $1, weights: $2, epilogue: $3, y: $4, threads: $5) },
-    pool: { poolNHWC($0, $1, isMax: $2, countIncludePad: $3, y: $4, threads: $5) },
-    globalAverage: { globalAverageNHWC($0, batch: $1, pixels: $2, c: $3, y: $4) },
-    convertLayout: { convertLayout($0, batch: $1, c: $2, pixels: $3, toNHWC: $4, y: $5) },
-    invertedResidual: {
+package let kernelTable = KernelTable(name: isaName, nr: NR) { t in
+    t.conv = { precondition($2.nr == NR, "filters packed for another kernel set"); convNHWC($0, $1, filters: $2, epilogue: $3, zeros: $4, y: $5, threads: $6) }
+    t.depthwise = { depthwiseNHWC($0, $1, weights: $2, epilogue: $3, y: $4, threads: $5) }
+    t.pool = { poolNHWC($0, $1, isMax: $2, countIncludePad: $3, y: $4, threads: $5) }
+    t.globalAverage = { globalAverageNHWC($0, batch: $1, pixels: $2, c: $3, y: $4) }
+    t.convertLayout = { convertLayout($0, batch: $1, c: $2, pixels: $3, toNHWC: $4, y: $5) }
+    t.invertedResidual = {
         precondition($1.expand.nr == NR && $1.project.nr == NR, "filters packed for another kernel set")
         invertedResidualNHWC($0, $1, y: $2, threads: $3)
-    },
-    clamp: { clampKernel($0, $1, count: $2, lo: $3, hi: $4) },
-    sigmoid: { sigmoidKernel($0, $1, count: $2) },
-    prelu: { preluKernel($0, $1, $2, count: $3, channels: $4, inner: $5) },
-    binary: { binaryKernel($0, $1, $2, count: $3, multiply: $4, lo: $5, hi: $6) },
-    broadcast: { broadcastKernel($0, $1, $2, $3, $4, shape: $5, multiply: $6) },
-    softmax: { softmaxKernel($0, $1, outer: $2, len: $3, inner: $4) },
-    transpose: { transposeKernel($0, inShape: $1, perm: $2, $3) })
+    }
+    t.activate = { activateKernel($0, $1, count: $2, lo: $3, hi: $4, activation: $5) }
+    t.prelu = { preluKernel($0, $1, $2, count: $3, channels: $4, inner: $5) }
+    t.binary = { binaryKernel($0, $1, $2, count: $3, op: $4) }
+    t.broadcast = { broadcastKernel($0, $1, $2, $3, $4, shape: $5, op: $6) }
+    t.softmax = { softmaxKernel($0, $1, outer: $2, len: $3, inner: $4) }
+    t.reduce = { reduceKernel($0, $1, outer: $2, len: $3, inner: $4, mean: $5) }
+    t.layerNorm = { layerNormKernel($0, $1, $2, $3, rows: $4, len: $5, epsilon: $6) }
+    t.resize = { resizeKernel($0, images: $1, h: $2, w: $3, c: $4, ys: $5, xs: $6, $7) }
+    t.col2im = { col2imKernel($0, $1, groups: $2, rows: $3, $4) }
+    t.fillRows = { fillRowsKernel($0, $1, pixels: $2, m: $3) }
+    t.transpose = { transposeKernel($0, inShape: $1, perm: $2, $3) }
+}

@@ -20,3 +20,14 @@ package let NR = 8
 @inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c + a * b }
 /// clamp(v, lo, hi) per lane: maxps + minps (see CSIMD/simd_ops.h).
 @inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp4(v, lo, hi) }
+
+/// The set's vectors: V (one xmm) and V8 (two), with `c + a * b` (no FMA assumed)
+/// and a maxps/minps clamp.
+extension SIMD4: KernelVector where Scalar == Float {
+    @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c + a * b }
+    @inline(__always) static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self { vl_clamp4(v, lo, hi) }
+}
+extension SIMD8: KernelVector where Scalar == Float {
+    @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c + a * b }
+    @inline(__always) static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self { vl_clamp8(v, lo, hi) }
+}

@@ -149,7 +149,7 @@ final class KernelTests: XCTestCase {
         try assertMatchesReference("Transpose", dynamic: [("x", x)], attributes: ["perm": .ints([0, 2, 3, 1])], tolerance: 0)
         try assertMatchesReference("Transpose", dynamic: [("x", x)], tolerance: 0)
         try assertMatchesReference("Flatten", dynamic: [("x", x)], attributes: ["axis": .int(2)], tolerance: 0)
-        try assertMatchesReference("Reshape", dynamic: [("x", x)], weights: ["s": Tensor(shape: [3], data: [0, -1, 7])],
+        try assertMatchesReference("Reshape", dynamic: [("x", x)], weights: ["s": Tensor(shape: [3], integers: [0, -1, 7])],
                                    inputs: ["x", "s"], tolerance: 0)
         try assertMatchesReference("Concat", dynamic: [("x", x), ("z", Tensor.random([2, 4, 5, 7], seed: 702))],
                                    attributes: ["axis": .int(1)], tolerance: 0)

@@ -6,33 +6,10 @@ import Inference
 /// against onnxruntime on real photos (Tools/golden.py): P-Net at several image
 /// sizes, one plan per size; R-Net and O-Net on crops with and without a face.
 final class MTCNNModelTests: XCTestCase {
-    struct Case {
-        let model: String, name: String
-        let input: Tensor
-        /// In graph order.
-        let outputs: [(name: String, tensor: Tensor)]
-    }
-
-    func cases() throws -> [Case] {
-        let dir = repoRoot.appendingPathComponent("Fixtures/gen/golden")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("mtcnn-") }.sorted()
-        XCTAssertEqual(files.count, 5, "golden MTCNN cases in \(dir.path): run `make models`")
-        return try files.map { file in
-            let data = try Data(contentsOf: dir.appendingPathComponent(file))
-            let newline = data.firstIndex(of: 0x0A)!
-            let header = try JSONSerialization.jsonObject(with: data[..<newline]) as! [String: Any]
-            let floats: [Float] = data[(newline + 1)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            let inShape = header["input_shape"] as! [Int]
-            var at = inShape.reduce(1, *)
-            let input = Tensor(shape: inShape, data: Array(floats[..<at]))
-            let outputs = (header["outputs"] as! [[String: Any]]).map { o -> (String, Tensor) in
-                let shape = o["shape"] as! [Int], n = shape.reduce(1, *)
-                defer { at += n }
-                return (o["name"] as! String, Tensor(shape: shape, data: Array(floats[at..<(at + n)])))
-            }
-            XCTAssertEqual(at, floats.count, file)
-            return Case(model: header["model"] as! String, name: header["case"] as! String, input: input, outputs: outputs)
-        }
+    func cases() throws -> [GoldenCase] {
+        let all = try GoldenCase.load(prefix: "mtcnn-")
+        XCTAssertEqual(all.count, 5, "golden MTCNN cases: run `make models`")
+        return all
     }
 
     /// Probabilities within 1e-4 absolute; box offsets and landmarks (raw regressions)

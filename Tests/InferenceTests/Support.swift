@@ -58,3 +58,34 @@ func assertConvMatches(input: [Int], cout: Int, k: Int, stride: Int = 1, pads: [
                                    threads: t, file: file, line: line)
     }
 }
+
+/// One golden case of a model (Tools/golden.py, Tools/golden_detectors.py): an input
+/// and onnxruntime's outputs on it.
+struct GoldenCase {
+    let model: String, name: String
+    let input: Tensor
+    /// In graph order.
+    let outputs: [(name: String, tensor: Tensor)]
+
+    /// The cases in Fixtures/gen/golden whose file names start with `prefix`, sorted by name.
+    static func load(prefix: String) throws -> [GoldenCase] {
+        let dir = repoRoot.appendingPathComponent("Fixtures/gen/golden")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(prefix) }.sorted()
+        return try files.map { file in
+            let data = try Data(contentsOf: dir.appendingPathComponent(file))
+            let newline = data.firstIndex(of: 0x0A)!
+            let header = try JSONSerialization.jsonObject(with: data[..<newline]) as! [String: Any]
+            let floats: [Float] = data[(newline + 1)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let inShape = header["input_shape"] as! [Int]
+            var at = inShape.reduce(1, *)
+            let input = Tensor(shape: inShape, data: Array(floats[..<at]))
+            let outputs = (header["outputs"] as! [[String: Any]]).map { o -> (String, Tensor) in
+                let shape = o["shape"] as! [Int], n = shape.reduce(1, *)
+                defer { at += n }
+                return (o["name"] as! String, Tensor(shape: shape, data: Array(floats[at..<(at + n)])))
+            }
+            XCTAssertEqual(at, floats.count, file)
+            return GoldenCase(model: header["model"] as! String, name: header["case"] as! String, input: input, outputs: outputs)
+        }
+    }
+}

@@ -1,12 +1,15 @@
 import KernelSupport
 
 /// Concat along an axis: every input has the same rank and the same sizes on every
-/// other axis (checked: a mismatch would write past the output).
+/// other axis (checked: a mismatch would write past the output). Float or int64
+/// (a reshape target built from `Shape`). Channels-last inputs concatenated on
+/// the channel axis stay channels-last: each pixel's channel runs side by side
+/// (YOLOv8's C2f blocks, PP-OCR's feature pyramid).
 struct ConcatOp: Operator {
     static let opType = "Concat"
     static let sinceOpset = 4
     static let inputCount = 1...4096
-    static let layout = LayoutRule.onnx
+    static let layout = LayoutRule.flexible
     let attrs: Attributes
     let axis: Int
 
@@ -16,6 +19,12 @@ struct ConcatOp: Operator {
         for i in node.inputs.indices { try attrs.required(i) }
         guard node.attributes["axis"] != nil else { throw attrs.fail("attribute 'axis' is required") }
         axis = try attrs.int("axis", 0, in: -Limits.maxRank...Limits.maxRank)
+    }
+
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] {
+        let t = types.first.flatMap { $0 } ?? .float32
+        guard types.allSatisfy({ $0 == t }) else { throw attrs.fail("inputs must all have one element type, got \(types.compactMap { $0?.rawValue })") }
+        return [t]
     }
 
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] {
@@ -36,24 +45,42 @@ struct ConcatOp: Operator {
 
     func reference(_ inputs: [Tensor?]) throws -> Tensor {
         let xs = try inputs.indices.map { try tensor(inputs, $0, attrs) }
+        let type = try outputTypes(xs.map(\.elementType))[0]
         let shape = try outputShape(xs.map(\.shape), constants: [])
         let a = try resolveAxis(axis, rank: shape.count, attrs)
         let outer = shape[..<a].reduce(1, *)
-        var data: [Float] = []
-        data.reserveCapacity(shape.reduce(1, *))
-        for o in 0..<outer {
-            for x in xs {
-                let chunk = x.shape[a...].reduce(1, *)
-                data.append(contentsOf: x.data[(o * chunk)..<((o + 1) * chunk)])
+        func joined<T>(_ values: (Tensor) -> [T]) -> [T] {
+            var data: [T] = []
+            data.reserveCapacity(shape.reduce(1, *))
+            for o in 0..<outer {
+                for x in xs {
+                    let chunk = x.shape[a...].reduce(1, *)
+                    data.append(contentsOf: values(x)[(o * chunk)..<((o + 1) * chunk)])
+                }
             }
+            return data
         }
-        return Tensor(shape: shape, data: data)
+        return type == .float32 ? Tensor(shape: shape, data: joined(\.data)) : Tensor(shape: shape, integers: joined(\.integers), type: type)
+    }
+
+    /// Channels-last for a channel concat of 4-D values when any input already is
+    /// (and none is a constant, which is held in the ONNX layout).
+    func layoutChoice(_ q: LayoutQuery) -> LayoutChoice {
+        let n = q.shapes.count
+        let onChannels = q.shapes[0].count == 4 && (try? resolveAxis(axis, rank: 4, attrs)) == 1
+        if onChannels && q.channelsLast.contains(true) && !q.isConstant.contains(true) {
+            return LayoutChoice(inputs: [Bool?](repeating: true, count: n), output: true)
+        }
+        return LayoutChoice(inputs: [Bool?](repeating: false, count: n), output: false)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
-        let a = try resolveAxis(axis, rank: l.outputShape.count, attrs)
-        let outer = l.outputShape[..<a].reduce(1, *)
-        let chunks = l.inputShapes.map { $0[a...].reduce(1, *) }
+        let shape = l.outputShape
+        let a = try resolveAxis(axis, rank: shape.count, attrs)
+        // Channels-last on the channel axis: rows of pixels, each input a run of its channels.
+        let (outer, chunks): (Int, [Int]) = l.outputChannelsLast
+            ? (shape[0] * shape[2] * shape[3], l.inputShapes.map { $0[1] })
+            : (shape[..<a].reduce(1, *), l.inputShapes.map { $0[a...].reduce(1, *) })
         let total = chunks.reduce(0, +)
         let parts = try l.inputs.indices.map { try l.input($0) }
         let y = l.output

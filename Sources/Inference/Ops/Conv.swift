@@ -84,18 +84,18 @@ struct ConvOp: Operator {
         let x = try l.input(0), output = l.output
         let residual = l.fused.residual ? try l.input(l.inputs.count - 1) : nil
         let bias = prepared.bias.map { UnsafePointer($0) }
-        let (lo, hi) = (l.fused.lo, l.fused.hi)
+        let fused = l.fused
         let w = prepared.weightShape
         let flops = 2.0 * Double(out.reduce(1, *)) * Double(w[1] * w[2] * w[3])
         switch prepared.kind {
         case .depthwise(let weights):
             return ({ arena in
-                let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: lo, hi: hi)
+                let e = fused.kernelEpilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) })
                 kernels.depthwise(x.pointer(arena), shape, weights, e, output.pointer(arena), threads)
             }, flops)
         case .conv(let filters):
             return ({ arena in
-                let e = Epilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) }, lo: lo, hi: hi)
+                let e = fused.kernelEpilogue(bias: bias, residual: residual.map { UnsafePointer($0.pointer(arena)) })
                 kernels.conv(x.pointer(arena), shape, filters.panels, e, zeros, output.pointer(arena), threads)
             }, flops)
         case .dense:

@@ -136,6 +136,51 @@ struct MatMulOp: Operator {
     }
 }
 
+/// MatMul by a constant [K, N] followed by the Add of a constant [N]: what the
+/// optimiser makes of a linear layer (a transformer's, a classifier head's), so
+/// the bias goes into the GEMM's write-back. Its op type cannot come from a file.
+struct MatMulBiasOp: Operator {
+    static let opType = "vidlabel.MatMulBias"
+    static let sinceOpset = 1
+    static let inputCount = 3...3
+    static let layout = LayoutRule.onnx
+
+    let attrs: Attributes
+    let matMul: MatMulOp
+
+    init(node: Node, opset: Int) throws {
+        attrs = Attributes(node: node)
+        try attrs.checkArity(Self.inputCount)
+        for i in 0..<3 { try attrs.required(i) }
+        var plain = node
+        plain.inputs.removeLast()
+        matMul = try MatMulOp(node: plain, opset: opset)
+    }
+
+    func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] {
+        let y = try matMul.outputShape(Array(shapes.prefix(2)), constants: Array(constants.prefix(2)))
+        guard let b = shapes[2], b == [y.last!] else { throw attrs.fail("bias must have shape [\(y.last!)]") }
+        return y
+    }
+
+    func reference(_ inputs: [Tensor?]) throws -> Tensor {
+        let y = try matMul.reference(Array(inputs.prefix(2)))
+        return Reference.broadcast(y, try tensor(inputs, 2, attrs), +)!
+    }
+
+    func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
+        guard constants.count > 2, let b = constants[1], b.rank == 2, let bias = constants[2], bias.count == b.shape[1] else {
+            throw attrs.fail("weights [K, N] and bias [N] must be constant")
+        }
+        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: bias.data, nr: kernels.nr)
+    }
+
+    func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        guard let dense = denseStep(l) else { throw attrs.fail("internal error: weights not packed") }
+        return dense
+    }
+}
+
 /// y [rows, N] = x [rows, K] @ W [K, N] with W packed at load: a 1x1 conv over
 /// `rows` one-pixel images. nil when the weights were not packed.
 private func denseStep(_ l: Lowering) -> (step: Plan.Step?, flops: Double)? {
@@ -144,7 +189,7 @@ private func denseStep(_ l: Lowering) -> (step: Plan.Step?, flops: Double)? {
     let count = l.outputShape.reduce(1, *)
     let k = filters.panels.cg, units = filters.panels.mg
     let shape = ConvShape.dense(rows: count / units, k: k, units: units)
-    let e = Epilogue(bias: prepared.bias.map { UnsafePointer($0) }, residual: nil, lo: l.fused.lo, hi: l.fused.hi)
+    let e = l.fused.kernelEpilogue(bias: prepared.bias.map { UnsafePointer($0) }, residual: nil)
     let y = l.output, threads = l.threads
     return ({ arena in
         kernels.conv(x.pointer(arena), shape, filters.panels, e, x.pointer(arena), y.pointer(arena), threads)
@@ -172,7 +217,7 @@ private struct MatrixProduct {
         let shape = ConvShape.dense(rows: m, k: k, units: nn)
         let nr = l.kernels.nr, panelFloats = FilterPanels.count(nr: nr, groups: 1, mg: nn, cg: k, taps: 1)
         let flops = 2.0 * Double(batches * m * nn * k)
-        let (transA, transB, alpha, beta, lo, hi, threads) = (transA, transB, alpha, beta, l.fused.lo, l.fused.hi, l.threads)
+        let (transA, transB, alpha, beta, fused, threads) = (transA, transB, alpha, beta, l.fused, l.threads)
         let y = l.output
         let cStrides = cIn == nil ? [] : Reference.stridesFor(cShape, rank: 2)
         let step: Plan.Step = { arena in
@@ -196,7 +241,9 @@ private struct MatrixProduct {
                 let cp = cIn.pointer(arena)
                 for i in 0..<m { for j in 0..<nn { yp[i * nn + j] += beta * cp[i * cStrides[0] + j * cStrides[1]] } }
             }
-            if lo > -.infinity || hi < .infinity { kernels.clamp(yp, yp, count, lo, hi) }
+            if fused.lo > -.infinity || fused.hi < .infinity || fused.activation.kind != .none {
+                kernels.activate(yp, yp, count, fused.lo, fused.hi, fused.activation)
+            }
         }
         return (step, flops)
     }

@@ -17,16 +17,38 @@ protocol Operator {
     /// Which layout the op reads and writes.
     static var layout: LayoutRule { get }
 
+    /// The node and its attribute reader (messages name the node through it).
+    var attrs: Attributes { get }
+
     /// Reads and checks `node`. - Throws: `InferenceError` naming the node and the problem.
     init(node: Node, opset: Int) throws
+
+    /// The element type of each output for these input types (nil: an omitted
+    /// optional input). Default: float32 inputs, one float32 output; any other
+    /// input type is the node's error, so no kernel ever reads integers as floats.
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType]
 
     /// The output shape for these input shapes (nil: an omitted optional input);
     /// `constants` holds the values of inputs that are constants (nil otherwise).
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int]
 
+    /// Every output's shape. Default: `outputShape`'s one (Split has several).
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]]
+
     /// The scalar reference: what the kernels must compute (tests compare the two;
     /// constant folding uses it).
     func reference(_ inputs: [Tensor?]) throws -> Tensor
+
+    /// Every output's reference. Default: `reference`'s one.
+    func references(_ inputs: [Tensor?]) throws -> [Tensor]
+
+    /// The outputs' values when the input shapes alone decide them (Shape), so a
+    /// plan folds them for its input shape however the inputs are computed. Default nil.
+    func valuesFromShapes(_ shapes: [[Int]?]) throws -> [Tensor]?
+
+    /// Which layout each input is read in and the output written in, given where
+    /// the inputs are. Default: from `layout`.
+    func layoutChoice(_ q: LayoutQuery) -> LayoutChoice
 
     /// The step that runs the op in a plan, and its FLOPs. nil step: nothing to run
     /// (an alias of its input's storage).
@@ -38,6 +60,25 @@ protocol Operator {
 
 extension Operator {
     func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? { nil }
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]] { [try outputShape(shapes, constants: constants)] }
+    func references(_ inputs: [Tensor?]) throws -> [Tensor] { [try reference(inputs)] }
+    func valuesFromShapes(_ shapes: [[Int]?]) throws -> [Tensor]? { nil }
+
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] {
+        try requireFloat(types)
+        return [.float32]
+    }
+
+    /// Checks that every given input is float32. - Throws: naming the first that is not.
+    func requireFloat(_ types: [ElementType?], _ which: Range<Int>? = nil) throws {
+        for (i, t) in types.enumerated() where which?.contains(i) ?? true {
+            if let t, t != .float32 {
+                throw attrs.fail("input \(i) is \(t.rawValue); this op takes float32 only")
+            }
+        }
+    }
+
+    func layoutChoice(_ q: LayoutQuery) -> LayoutChoice { Self.layout.choice(q) }
 }
 
 /// The layouts an op works in (activations between convs stay channels-last).
@@ -52,6 +93,42 @@ enum LayoutRule {
     case followsInput
     /// Element by element; channels-last only when both inputs are and their shapes match.
     case followsSameShapeInputs
+    /// The op decides (`layoutChoice`): it reads its inputs in whatever layout they are.
+    case flexible
+
+    func choice(_ q: LayoutQuery) -> LayoutChoice {
+        let n = q.channelsLast.count
+        let first = q.channelsLast.first ?? false
+        switch self {
+        case .onnx, .flexible:
+            return LayoutChoice(inputs: [Bool](repeating: false, count: n), output: false)
+        case .channelsLast:
+            return LayoutChoice(inputs: [true] + [Bool](repeating: false, count: max(n - 1, 0)), output: true)
+        case .reducesToChannels:
+            return LayoutChoice(inputs: [true] + [Bool](repeating: false, count: max(n - 1, 0)), output: false)
+        case .followsInput:
+            return LayoutChoice(inputs: [first] + [Bool](repeating: false, count: max(n - 1, 0)), output: first)
+        case .followsSameShapeInputs:
+            let both = n == 2 && q.shapes[0] == q.shapes[1] && first && q.channelsLast[1]
+            return LayoutChoice(inputs: [both, both], output: both)
+        }
+    }
+}
+
+/// Where a node's inputs are: their shapes (as ONNX states them) and whether each
+/// is held channels-last. Constants are always in the ONNX layout.
+struct LayoutQuery {
+    let shapes: [[Int]]
+    let channelsLast: [Bool]
+    let isConstant: [Bool]
+}
+
+/// How a node reads its inputs and writes its output: per input, true for
+/// channels-last, false for the ONNX layout, nil for as it is (the op reads
+/// either); `output` true for channels-last.
+struct LayoutChoice {
+    var inputs: [Bool?]
+    var output: Bool
 }
 
 /// What lowering one node needs from the plan.
@@ -61,19 +138,26 @@ struct Lowering {
     let inputs: [Location?]
     /// Input shapes as ONNX states them (NCHW), [] for omitted inputs.
     let inputShapes: [[Int]]
-    /// Values of constant inputs.
+    /// Values of constant inputs (the graph's, and those folded for this plan's shapes).
     let constants: [Tensor?]
-    let output: Location
-    let outputShape: [Int]
+    let outputs: [Location]
+    let outputShapes: [[Int]]
     let prepared: PreparedWeights?
-    /// Fused into the write-back: a residual input (the last of `inputs`) and a clamp.
-    let fused: (residual: Bool, lo: Float, hi: Float)
+    /// Fused into the write-back: a residual input (the last of `inputs`), a clamp, an activation.
+    let fused: FusedEpilogue
     let opset: Int
-    /// True when input 0 is read channels-last (NHWC memory for an NCHW shape).
-    let channelsLast: Bool
+    /// Per input: read channels-last (NHWC memory for an NCHW shape).
+    let inputChannelsLast: [Bool]
+    /// The output is written channels-last.
+    let outputChannelsLast: Bool
     let threads: Int
     /// The kernel set the plan runs (and the weights were packed for).
     let kernels: KernelTable
+
+    var output: Location { outputs[0] }
+    var outputShape: [Int] { outputShapes[0] }
+    /// True when input 0 is read channels-last.
+    var channelsLast: Bool { inputChannelsLast.first ?? false }
 
     /// Input i's location. - Throws: when the plan did not give one (an internal error).
     func input(_ i: Int) throws -> Location {
@@ -136,15 +220,29 @@ struct Attributes {
         return v
     }
 
-    /// Checks the node's input count against `range` and that it has exactly one named output.
-    func checkArity(_ range: ClosedRange<Int>) throws {
+    /// Checks the node's input count against `range` and that it has `outputs` named
+    /// outputs (exactly one unless told).
+    func checkArity(_ range: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1) throws {
         guard range.contains(node.inputs.count) else {
             throw fail(range.lowerBound == range.upperBound ? "needs \(range.lowerBound) inputs, has \(node.inputs.count)"
                        : "needs \(range.lowerBound) to \(range.upperBound) inputs, has \(node.inputs.count)")
         }
-        guard node.outputs.count == 1, !node.outputs[0].isEmpty else {
-            throw fail("must have exactly one output, has \(node.outputs.filter { !$0.isEmpty }.count)")
+        guard outputs.contains(node.outputs.count), node.outputs.allSatisfy({ !$0.isEmpty }) else {
+            let named = node.outputs.filter { !$0.isEmpty }.count
+            throw fail(outputs.count == 1 ? "must have exactly \(outputs.lowerBound) output\(outputs.lowerBound == 1 ? "" : "s"), has \(named)"
+                       : "must have \(outputs.lowerBound) to \(outputs.upperBound) outputs, has \(named)")
         }
+    }
+
+    /// Constant input `i` as a list of integers (axes, sizes, starts), or nil when
+    /// the node omits it. - Throws: when it is not constant, not int64, or not 1-D (or a scalar).
+    func integerList(_ constants: [Tensor?], _ i: Int, what: String, maxCount: Int = Limits.maxRank) throws -> [Int]? {
+        guard i < node.inputs.count, !node.inputs[i].isEmpty else { return nil }
+        guard i < constants.count, let t = constants[i] else { throw fail("the \(what) input must be constant (or computed from shapes alone)") }
+        guard t.elementType == .int64, t.rank <= 1, t.count <= maxCount else {
+            throw fail("the \(what) input must be a list of at most \(maxCount) int64 values, got \(t.elementType.rawValue) \(t.shape)")
+        }
+        return t.integers
     }
 
     /// Input `i` must be given (not omitted).

@@ -67,6 +67,7 @@ struct MaxPoolOp: Operator {
     static let inputCount = 1...1
     static let layout = LayoutRule.channelsLast
     let core: PoolCore
+    var attrs: Attributes { core.attrs }
     init(node: Node, opset: Int) throws { core = try PoolCore(node: node, isMax: true) }
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] { try core.geometry(try shape(shapes, 0, core.attrs)).1 }
     func reference(_ inputs: [Tensor?]) throws -> Tensor { try core.reference(try tensor(inputs, 0, core.attrs)) }
@@ -79,6 +80,7 @@ struct AveragePoolOp: Operator {
     static let inputCount = 1...1
     static let layout = LayoutRule.channelsLast
     let core: PoolCore
+    var attrs: Attributes { core.attrs }
     init(node: Node, opset: Int) throws { core = try PoolCore(node: node, isMax: false) }
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] { try core.geometry(try shape(shapes, 0, core.attrs)).1 }
     func reference(_ inputs: [Tensor?]) throws -> Tensor { try core.reference(try tensor(inputs, 0, core.attrs)) }

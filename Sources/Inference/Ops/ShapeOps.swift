@@ -5,6 +5,9 @@ import KernelSupport
 protocol AliasOperator: Operator {}
 
 extension AliasOperator {
+    /// Any element type: only the indexing changes.
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] { [types.first.flatMap { $0 } ?? .float32] }
+
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
         let x = try l.input(0), y = l.output, count = l.outputShape.reduce(1, *)
         if case .constant = x { return ({ arena in y.pointer(arena).update(from: x.pointer(arena), count: count) }, 0) }
@@ -31,11 +34,13 @@ struct ReshapeOp: AliasOperator {
     }
 
     func target(_ x: [Int], _ specTensor: Tensor?) throws -> [Int] {
-        guard let specTensor else { throw attrs.fail("the shape input must be constant") }
-        guard specTensor.rank == 1, specTensor.count <= Limits.maxRank else { throw attrs.fail("the shape input must be a list of at most \(Limits.maxRank) values, got shape \(specTensor.shape)") }
-        let spec = try specTensor.data.map { v -> Int in
-            guard v == v.rounded(), v >= -1, v <= Float(Limits.maxElements) else { throw attrs.fail("shape value \(v) is not a dimension") }
-            return Int(v)
+        guard let specTensor else { throw attrs.fail("the shape input must be constant (or computed from shapes alone)") }
+        guard specTensor.elementType == .int64, specTensor.rank == 1, specTensor.count <= Limits.maxRank else {
+            throw attrs.fail("the shape input must be a list of at most \(Limits.maxRank) int64 values, got \(specTensor.elementType.rawValue) \(specTensor.shape)")
+        }
+        let spec = try specTensor.integers.map { v -> Int in
+            guard v >= -1, v <= Limits.maxElements else { throw attrs.fail("shape value \(v) is not a dimension") }
+            return v
         }
         guard spec.filter({ $0 == -1 }).count <= 1 else { throw attrs.fail("shape \(spec) has more than one -1") }
         let total = try elementCount(x, "node '\(attrs.node.name)' input")
@@ -65,8 +70,9 @@ struct ReshapeOp: AliasOperator {
     }
 
     func reference(_ inputs: [Tensor?]) throws -> Tensor {
-        let x = try tensor(inputs, 0, attrs)
-        return Tensor(shape: try target(x.shape, inputs.count > 1 ? inputs[1] : nil), data: x.data)
+        var x = try tensor(inputs, 0, attrs)
+        x.shape = try target(x.shape, inputs.count > 1 ? inputs[1] : nil)
+        return x
     }
 }
 
@@ -93,8 +99,9 @@ struct FlattenOp: AliasOperator {
     }
 
     func reference(_ inputs: [Tensor?]) throws -> Tensor {
-        let x = try tensor(inputs, 0, attrs)
-        return Tensor(shape: try outputShape([x.shape], constants: []), data: x.data)
+        var x = try tensor(inputs, 0, attrs)
+        x.shape = try outputShape([x.shape], constants: [])
+        return x
     }
 }
 
@@ -127,12 +134,20 @@ struct ConstantOp: Operator {
     init(node: Node, opset: Int) throws {
         attrs = Attributes(node: node)
         try attrs.checkArity(Self.inputCount)
-        guard case .tensor(let t)? = node.attributes["value"] else {
-            throw attrs.fail("only a tensor 'value' is supported (not value_float, value_ints, sparse_value...)")
+        // Exactly one of value, value_float(s), value_int(s) (opset 12 added the scalar and list forms).
+        let given = ["value", "value_float", "value_floats", "value_int", "value_ints"].filter { node.attributes[$0] != nil }
+        guard given.count == 1 else { throw attrs.fail("needs exactly one of value, value_float(s), value_int(s) (sparse_value and value_string(s) are not supported)") }
+        switch (given[0], node.attributes[given[0]]!) {
+        case ("value", .tensor(let t)): value = t
+        case ("value_float", .float(let v)): value = Tensor(shape: [], data: [v])
+        case ("value_floats", .floats(let v)): value = Tensor(shape: [v.count], data: v)
+        case ("value_int", .int(let v)): value = Tensor(shape: [], integers: [v])
+        case ("value_ints", .ints(let v)): value = Tensor(shape: [v.count], integers: v)
+        default: throw attrs.fail("attribute '\(given[0])' has the wrong type")
         }
-        value = t
     }
 
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] { [value.elementType] }
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] { value.shape }
     func reference(_ inputs: [Tensor?]) throws -> Tensor { value }
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) { throw attrs.fail("internal error: Constant left in a plan") }

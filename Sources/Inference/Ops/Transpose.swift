@@ -32,18 +32,15 @@ struct TransposeOp: Operator {
         return try permutation(rank: x.count).map { x[$0] }
     }
 
+    /// Any element type (shape vectors are transposed too, and fold).
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] { [types.first.flatMap { $0 } ?? .float32] }
+
     func reference(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try tensor(inputs, 0, attrs)
         let p = try permutation(rank: x.rank)
         let shape = p.map { x.shape[$0] }
-        let inStrides = rowMajorStrides(x.shape), outStrides = rowMajorStrides(shape)
-        var y = Tensor(zeros: shape)
-        for i in 0..<y.count {
-            var rem = i, src = 0
-            for d in 0..<shape.count { let q = rem / outStrides[d]; rem %= outStrides[d]; src += q * inStrides[p[d]] }
-            y.data[i] = x.data[src]
-        }
-        return y
+        let inStrides = rowMajorStrides(x.shape)
+        return Reference.pick(x, shape: shape) { Reference.stridedIndex($0, shape: shape, strides: p.map { inStrides[$0] }) }
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {

@@ -1,0 +1,42 @@
+/// Data movement for the ops that only rearrange values (Slice, Gather, Expand,
+/// Split): y [shape] (row-major) is x read from `base` with per-dimension
+/// `strides` (0 repeats, negative walks back). The innermost dimension is one
+/// memory copy when its stride is 1. No arithmetic on the values, so no SIMD
+/// kernel: it runs as it is in every kernel set.
+struct StridedCopy {
+    let shape: [Int]
+    let strides: [Int]
+    let base: Int
+
+    func run(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let rank = shape.count
+        guard rank > 0 else { y[0] = x[base]; return }
+        let inner = shape[rank - 1], step = strides[rank - 1]
+        let outer = shape.dropLast().reduce(1, *)
+        guard inner > 0, outer > 0 else { return }
+        var idx = [Int](repeating: 0, count: rank - 1)
+        var at = base
+        for o in 0..<outer {
+            let out = y + o * inner
+            if step == 1 {
+                out.update(from: x + at, count: inner)
+            } else {
+                for i in 0..<inner { out[i] = x[at + i * step] }
+            }
+            var d = rank - 2
+            while d >= 0 {
+                idx[d] += 1
+                at += strides[d]
+                if idx[d] < shape[d] { break }
+                at -= strides[d] * shape[d]
+                idx[d] = 0
+                d -= 1
+            }
+        }
+    }
+
+    /// The reference: the same walk over a tensor of either element type.
+    func apply(_ x: Tensor) -> Tensor {
+        Reference.pick(x, shape: shape) { Reference.stridedIndex($0, shape: shape, strides: strides, base: base) }
+    }
+}

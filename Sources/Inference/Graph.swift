@@ -16,6 +16,10 @@ public struct Node: Sendable {
     public var inputs: [String]
     public var outputs: [String]
     public var attributes: [String: Attribute]
+    /// Made by a graph pass from a pattern of the model's own ops (a GELU, a layer
+    /// norm): its op type may be newer than the model's opset, or one only passes
+    /// make. Never set for a node read from a file.
+    var fused = false
 
     public init(opType: String, name: String, inputs: [String], outputs: [String], attributes: [String: Attribute] = [:]) {
         self.opType = opType
@@ -23,6 +27,13 @@ public struct Node: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.attributes = attributes
+    }
+
+    /// A node a pass makes (`fused`).
+    static func fused(_ opType: String, name: String, inputs: [String], output: String, attributes: [String: Attribute] = [:]) -> Node {
+        var n = Node(opType: opType, name: name, inputs: inputs, outputs: [output], attributes: attributes)
+        n.fused = true
+        return n
     }
 
     func int(_ key: String, _ fallback: Int) -> Int {

@@ -11,6 +11,13 @@ public enum Reference {
         try parseOperator(node, opset: opset).reference(inputs)
     }
 
+    /// Every output of one node (Split has several), after the node's type checks.
+    public static func evaluateAll(_ node: Node, _ inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        let op = try parseOperator(node, opset: opset)
+        _ = try op.outputTypes(inputs.map { $0?.elementType })
+        return try op.references(inputs)
+    }
+
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor { Tensor(shape: x.shape, data: x.data.map(f)) }
 
     /// A tensor of `shape` whose element i is x's element `source(i)` (flat

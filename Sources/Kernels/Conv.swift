@@ -434,6 +434,10 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
     }
     put(0, a0)
     if k > 1 { put(1, a1); put(2, a2); put(3, a3) }
+    if !e.activation.isNone {
+        let at = out + ch, n = k > 1 ? 4 * w : lanes
+        activateStored(y + at, n, e, residual: e.residual.map { $0 + at })
+    }
 }
 
 /// The interior pixels `span` of one depthwise output row (C a multiple of 8).
@@ -519,6 +523,9 @@ func depthwiseChunk<T: KernelVector>(_: T.Type, _ n: Int, _ rows: UnsafePointer<
     }
     put(0, a0)
     if n > 1 { put(1, a1); put(2, a2); put(3, a3) }
+    if !e.activation.isNone {
+        for j in 0..<n { activateStored(y + at + j * c, T.scalarCount, e, residual: e.residual.map { $0 + at + j * c }) }
+    }
 }
 
 /// Max or average pooling on NHWC, SIMD across channels.

@@ -123,6 +123,8 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     }
     emit(0, acc.c00, acc.c01); emit(1, acc.c10, acc.c11); emit(2, acc.c20, acc.c21)
     emit(3, acc.c30, acc.c31); emit(4, acc.c40, acc.c41); emit(5, acc.c50, acc.c51)
+    // After every store: a call between them would spill the rows still to store.
+    if final && !e.activation.isNone { activateTile(c, ldc: ldc, rows: rows, cols: cols, e) }
 }
 
 /// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,
@@ -152,6 +154,19 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
     }
     put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
     put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
+    // After every store: a call between them would spill the accumulators still to store.
+    if !e.activation.isNone {
+        var te = e
+        te.residual = residual
+        activateTile(c, ldc: ldc, rows: MR, cols: NR, te)
+    }
+}
+
+/// The epilogue's activation over a stored tile of `rows` rows of `cols` outputs,
+/// `ldc` apart (the residual, when it comes after the activation, at the same offsets).
+@inline(never)
+func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, _ e: Epilogue) {
+    for r in 0..<rows { activateStored(c + r * ldc, cols, e, residual: e.residual.map { $0 + r * ldc }) }
 }
 
 /// Reads one row of up to NR columns (zeros past `cols`).
@@ -163,7 +178,8 @@ func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
 }
 
 /// Writes one output row of up to NR columns: the epilogue of v + bias (with the
-/// residual). Partial rows go through the same vector code lane for lane.
+/// residual), all but the activation (the caller's `activateStored` once every row
+/// is stored). Partial rows go through the same vector code lane for lane.
 @inline(__always)
 func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
               residual: UnsafePointer<Float>?, _ e: Epilogue) {
@@ -175,16 +191,27 @@ func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, b
         return
     }
     // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
-    let n0 = min(cols, VW), n1 = cols - n0
-    @inline(__always) func part(_ v: V, _ offset: Int, _ n: Int) {
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { n == VW ? V.load(p + offset) : V.loadPartial(p + offset, n) }
-        var v = v
-        if let bias { v += load(bias) }
-        let y = finish(v, residual: residual.map(load), e)
-        if n == VW { y.store(out + offset) } else { y.storePartial(out + offset, n) }
+    var j = 0
+    if cols >= VW {
+        var v = v0
+        if let bias { v += V.load(bias) }
+        finish(v, residual: residual.map { V.load($0) }, e).store(out)
+        j = VW
     }
-    part(v0, 0, n0)
-    if n1 > 0 { part(v1, VW, n1) }
+    // The rest one by one, the same operations in the same order as `finish`.
+    var lanes = (v0, v1)
+    withUnsafeBytes(of: &lanes) { raw in
+        let s = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        while j < cols {
+            var v = s[j]
+            if let bias { v += bias[j] }
+            if let residual, !e.residualAfter { v += residual[j] }
+            v = min(max(v, e.lo), e.hi)
+            if let residual, e.residualAfter, e.activation.isNone { v += residual[j] }
+            out[j] = v
+            j += 1
+        }
+    }
 }
 
 /// One output row (a fully connected layer at batch 1): c[NR] = a[k] @ b [k][NR].
@@ -213,4 +240,5 @@ func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: Unsa
     }
     s0 += u0; s1 += u1; t0 += w0; t1 += w1
     storeRow(s0 + t0, s1 + t1, c, cols: cols, bias: e.bias, residual: e.residual, e)
+    if !e.activation.isNone { activateStored(c, cols, e, residual: e.residual) }
 }

@@ -89,3 +89,42 @@ struct GoldenCase {
         }
     }
 }
+
+/// Runs `nodes` (in order) through the scalar reference and through the engine with
+/// every kernel set, and asserts every graph output agrees within `tolerance`.
+/// Inputs' first dimension is dynamic in the graph. Returns the reference outputs.
+@discardableResult
+func assertGraphMatchesReference(_ nodes: [Node], constants: [String: Tensor] = [:], inputs: [(String, Tensor)], outputs: [String],
+                                 opset: Int = 13, tolerance: Float = 1e-4, threads: [Int] = [1],
+                                 file: StaticString = #filePath, line: UInt = #line) throws -> [String: Tensor] {
+    var values = constants
+    for (name, t) in inputs { values[name] = t }
+    for n in nodes {
+        let ys = try Reference.evaluateAll(n, n.inputs.map { $0.isEmpty ? nil : values[$0] }, opset: opset)
+        for (o, y) in zip(n.outputs, ys) { values[o] = y }
+    }
+    let infos = inputs.map { ValueInfo(name: $0.0, shape: [nil] + $0.1.shape.dropFirst().map { Optional($0) }) }
+    let graph = Graph(nodes: nodes, constants: constants, inputs: infos, outputs: outputs, opset: opset)
+    for t in threads {
+        for set in kernelSets {
+            let got = try Model(graph: graph, threads: t, kernels: set).run(Dictionary(uniqueKeysWithValues: inputs))
+            for o in outputs {
+                let diff = maxAbsDiff(try XCTUnwrap(got[o], file: file, line: line), values[o]!, file: file, line: line)
+                XCTAssertLessThanOrEqual(diff, tolerance, "\(set.rawValue), \(t) threads: output \(o) of \(nodes.map(\.opType))",
+                                         file: file, line: line)
+            }
+        }
+    }
+    return values
+}
+
+/// A Conv node (1x1 unless told) named `name` reading `input` with weights and bias constants `name`+"w"/"b".
+func convNode(_ name: String, _ input: String, output: String, k: Int = 1, pads: Int = 0) -> Node {
+    Node(opType: "Conv", name: name, inputs: [input, name + "w", name + "b"], outputs: [output],
+         attributes: ["kernel_shape": .ints([k, k]), "pads": .ints([pads, pads, pads, pads])])
+}
+
+/// Random weights [cout, cin, k, k] and bias [cout] for `convNode(name, ...)`.
+func convWeights(_ name: String, cin: Int, cout: Int, k: Int = 1, seed: UInt64) -> [String: Tensor] {
+    [name + "w": Tensor.random([cout, cin, k, k], seed: seed, range: -0.5...0.5), name + "b": Tensor.random([cout], seed: seed + 1)]
+}

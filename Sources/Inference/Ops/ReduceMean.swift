@@ -23,6 +23,13 @@ struct ReduceMeanOp: Operator {
         noopWithEmptyAxes = try attrs.int("noop_with_empty_axes", 0, in: 0...1) == 1
     }
 
+    /// float data; axes (opset 18) int64.
+    func outputTypes(_ types: [ElementType?]) throws -> [ElementType] {
+        try requireFloat(types, 0..<1)
+        if types.count > 1, let t = types[1], t != .int64 { throw attrs.fail("axes must be int64, got \(t.rawValue)") }
+        return [.float32]
+    }
+
     /// The reduced axes as a range, and the output shape. - Throws: for axes that are not adjacent.
     func reduction(_ x: [Int], _ constants: [Tensor?]) throws -> (axes: Range<Int>, shape: [Int]) {
         let given = opset < 18 ? try attrs.ints("axes") : try attrs.integerList(constants, 1, what: "axes")

@@ -22,7 +22,8 @@ public let supportedOps: [String: Int] = operatorTypes.filter { !$0.key.hasPrefi
 /// Reads and checks one node. - Throws: `InferenceError` for an unsupported op type or
 /// opset, or a node that breaks the op's rules.
 func parseOperator(_ node: Node, opset: Int) throws -> any Operator {
-    guard let type = operatorTypes[node.opType], opset >= type.sinceOpset else {
+    guard let type = operatorTypes[node.opType], opset >= type.sinceOpset || node.fused,
+          !node.opType.hasPrefix(internalOpPrefix) || node.fused else {
         throw InferenceError("unsupported op \(node.opType) (node '\(node.name)', opset \(opset))")
     }
     return try type.init(node: node, opset: opset)

@@ -1,7 +1,15 @@
+import Foundation
+
 /// Batch-independent graph rewrites, run once at load on a graph `GraphCheck`
 /// passed: Constant nodes to constants, constant folding (e.g. Reshape's shape
-/// input), Identity removal, BatchNormalization folded into the preceding Conv.
+/// input), Identity removal, BatchNormalization folded into the preceding Conv,
+/// then the pattern passes (each in its own file): constant Adds folded into the
+/// bias before them, activations spelt in several ops made one, layer norms.
 public enum Optimizer {
+    /// VIDLABEL_FUSE=0 leaves the pattern passes out (for measuring them, and for
+    /// checking that they change no result).
+    static let fusePatterns = ProcessInfo.processInfo.environment["VIDLABEL_FUSE"] != "0"
+
     /// Consumes `input`: weights it replaces (a BatchNorm-folded conv's) are freed as
     /// they are replaced, not held until the caller's copy dies.
     public static func optimize(_ input: consuming Graph) throws -> Graph {
@@ -26,6 +34,11 @@ public enum Optimizer {
         g.nodes = kept
         removeIdentities(&g)
         try foldBatchNorm(&g)
+        if fusePatterns {
+            FoldBias.run(&g)
+            FuseActivations.run(&g)
+            FuseLayerNorm.run(&g)
+        }
         removeUnusedConstants(&g)
         return g
     }

@@ -442,10 +442,11 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
 
 /// The interior pixels `span` of one depthwise output row (C a multiple of 8).
 /// rows: the input row [W, C] of each tap row; y and the epilogue's residual: the
-/// output row [OW, C]. The common kernels (3x3 and 5x5, stride 1 and 2) are
-/// instantiated with constant sizes: their tap loops unroll and the loads that
-/// neighbouring pixels share are issued once (measured: the runtime-sized loops
-/// spent more instructions on loop control than on FMAs).
+/// output row [OW, C]. The common kernels (3x3 and 5x5, stride 1 and 2; PP-OCR's
+/// 7x7 and 1x7) are instantiated with constant sizes: their tap loops unroll and
+/// the loads that neighbouring pixels share are issued once (measured: the
+/// runtime-sized loops spent more instructions on loop control than on FMAs; a
+/// 7x7 over 96 channels at 136x240 went from ~19 to ~13-17 ms).
 func depthwiseRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, _ win: Window2D, c: Int,
                   weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
     let padL = win.pads.l
@@ -454,6 +455,9 @@ func depthwiseRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int
     case (3, 3, 2, 1): depthwiseSpan(rows, span, kh: 3, kw: 3, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     case (5, 5, 1, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     case (5, 5, 2, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    // PP-OCR's large-kernel blocks (7x7) and its text recogniser's 1x7.
+    case (7, 7, 1, 1): depthwiseSpan(rows, span, kh: 7, kw: 7, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (1, 7, 1, 1): depthwiseSpan(rows, span, kh: 1, kw: 7, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     default:
         depthwiseSpan(rows, span, kh: win.kernel.h, kw: win.kernel.w, sx: win.stride.w, dx: win.dilation.w, padL: padL, c: c,
                       weights: weights, epilogue: e, y: y)
@@ -528,9 +532,11 @@ func depthwiseChunk<T: KernelVector>(_: T.Type, _ n: Int, _ rows: UnsafePointer<
     }
 }
 
-/// Max or average pooling on NHWC, SIMD across channels.
+/// Max or average pooling on NHWC, SIMD across channels (the set's vectors).
 /// x [N, H, W, C] -> y [N, OH, OW, C]. Average: the divisor counts the cells
 /// inside the image, or with `countIncludePad` those inside the explicit padding.
+/// Each output column's window is worked out once per call, not per pixel (a 2x2
+/// stride-1 pool over 24 channels spent most of its time there).
 package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, countIncludePad: Bool,
               y: UnsafeMutablePointer<Float>, threads: Int) {
     let win = s.win, c = s.c
@@ -539,7 +545,11 @@ package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, co
     func padded(_ o: Int, _ st: Int, _ d: Int, _ k: Int, _ p0: Int, _ p1: Int, _ size: Int) -> Int {
         (0..<k).filter { o * st - p0 + $0 * d < size + p1 }.count
     }
-    let fill = V8(repeating: isMax ? -.infinity : 0)
+    let columns = (0..<s.ow).map { ox in
+        windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
+    }
+    let paddedColumns = (0..<s.ow).map { padded($0, win.stride.w, win.dilation.w, win.kernel.w, win.pads.l, win.pads.r, s.w) }
+    let fill = V(repeating: isMax ? -.infinity : 0), inf = V(repeating: .infinity)
     // A pool reads each input about kh*kw/stride^2 times and does one op per read:
     // worth splitting at a quarter of the work a conv needs (open_nsfw's 112x112 max
     // pool stayed on one thread, 0.3 ms of a 6.7 ms two-thread run).
@@ -549,49 +559,42 @@ package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, co
         for row in range {
             let img = row / s.oh, oy = row % s.oh
             let ry = windowRange(oy, stride: win.stride.h, pad: win.pads.t, dilation: win.dilation.h, kernel: win.kernel.h, size: s.h)
+            let paddedRows = padded(oy, win.stride.h, win.dilation.h, win.kernel.h, win.pads.t, win.pads.b, s.h)
+            let rowStep = win.dilation.h * s.w * c, colStep = win.dilation.w * c
             for ox in 0..<s.ow {
-                let rx = windowRange(ox, stride: win.stride.w, pad: win.pads.l, dilation: win.dilation.w, kernel: win.kernel.w, size: s.w)
-                let cells = countIncludePad
-                    ? padded(oy, win.stride.h, win.dilation.h, win.kernel.h, win.pads.t, win.pads.b, s.h)
-                      * padded(ox, win.stride.w, win.dilation.w, win.kernel.w, win.pads.l, win.pads.r, s.w)
-                    : (ry.hi - ry.lo) * (rx.hi - rx.lo)
-                let scale = V8(repeating: 1 / Float(max(cells, 1)))
+                let rx = columns[ox]
+                let cells = countIncludePad ? paddedRows * paddedColumns[ox] : (ry.hi - ry.lo) * (rx.hi - rx.lo)
+                let scale = V(repeating: 1 / Float(max(cells, 1)))
                 let out = y + (row * s.ow + ox) * c
                 let first = x + ((img * s.h + ry.start) * s.w + rx.start) * c
-                let rowStep = win.dilation.h * s.w * c, colStep = win.dilation.w * c
+                @inline(__always) func combine(_ a: V, _ v: V) -> V { isMax ? V.clamp(a, v, inf) : a + v }
                 var ch = 0
-                // 32 channels per pass: four independent max/add chains over the taps.
-                while ch + 32 <= c {
+                // Four vectors per pass: four independent max/add chains over the taps.
+                while ch + 4 * VW <= c {
                     var a0 = fill, a1 = fill, a2 = fill, a3 = fill
                     for ky in ry.lo..<ry.hi {
                         for kx in rx.lo..<rx.hi {
-                            let p = UnsafeRawPointer(first + ky * rowStep + kx * colStep + ch)
-                            let v0 = p.loadUnaligned(as: V8.self), v1 = p.loadUnaligned(fromByteOffset: 32, as: V8.self)
-                            let v2 = p.loadUnaligned(fromByteOffset: 64, as: V8.self), v3 = p.loadUnaligned(fromByteOffset: 96, as: V8.self)
-                            if isMax { a0 = max8(a0, v0); a1 = max8(a1, v1); a2 = max8(a2, v2); a3 = max8(a3, v3) }
-                            else { a0 += v0; a1 += v1; a2 += v2; a3 += v3 }
+                            let p = first + ky * rowStep + kx * colStep + ch
+                            a0 = combine(a0, V.load(p)); a1 = combine(a1, V.load(p + VW))
+                            a2 = combine(a2, V.load(p + 2 * VW)); a3 = combine(a3, V.load(p + 3 * VW))
                         }
                     }
                     if !isMax { a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale }
-                    let o = UnsafeMutableRawPointer(out + ch)
-                    o.storeBytes(of: a0, as: V8.self); o.storeBytes(of: a1, toByteOffset: 32, as: V8.self)
-                    o.storeBytes(of: a2, toByteOffset: 64, as: V8.self); o.storeBytes(of: a3, toByteOffset: 96, as: V8.self)
-                    ch += 32
+                    a0.store(out + ch); a1.store(out + ch + VW); a2.store(out + ch + 2 * VW); a3.store(out + ch + 3 * VW)
+                    ch += 4 * VW
                 }
                 while ch < c {
-                    let full = ch + 8 <= c
+                    let n = min(VW, c - ch)
                     var acc = fill
                     for ky in ry.lo..<ry.hi {
                         for kx in rx.lo..<rx.hi {
-                            let src = first + ky * rowStep + kx * colStep + ch
-                            var v = fill
-                            if full { v = UnsafeRawPointer(src).loadUnaligned(as: V8.self) } else { for i in 0..<(c - ch) { v[i] = src[i] } }
-                            acc = isMax ? max8(acc, v) : acc + v
+                            let p = first + ky * rowStep + kx * colStep + ch
+                            acc = combine(acc, n == VW ? V.load(p) : V.loadPartial(p, n))
                         }
                     }
                     if !isMax { acc *= scale }
-                    if full { UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: V8.self) } else { for i in 0..<(c - ch) { out[ch + i] = acc[i] } }
-                    ch += 8
+                    if n == VW { acc.store(out + ch) } else { acc.storePartial(out + ch, n) }
+                    ch += n
                 }
             }
         }

@@ -319,8 +319,11 @@ package func resizeKernel(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int
 /// The scatter half of a transposed convolution: cols [rows, W][groups][taps][Mg]
 /// (each input pixel's products with every tap's filters, from the GEMM) added
 /// into y [N, OH, OW, groups * Mg] at oy = iy * stride - pad + ky * dilation (and
-/// x alike). `rows`: the input rows (counted over N * H) cols holds.
-package func col2imKernel(_ cols: UnsafePointer<Float>, _ s: ConvShape, groups: Int, rows: Range<Int>, _ y: UnsafeMutablePointer<Float>) {
+/// x alike). `rows`: the input rows (counted over N * H) cols holds. `overwrite`:
+/// the windows tile the output exactly (stride = kernel, no pads or dilation), so
+/// each output is written once, cols + bias, and y need not be filled first.
+package func col2imKernel(_ cols: UnsafePointer<Float>, _ s: ConvShape, groups: Int, rows: Range<Int>, overwrite: Bool,
+                          bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
     let win = s.win, m = s.m, mg = m / groups, kh = win.kernel.h, kw = win.kernel.w, taps = kh * kw
     let pixelFloats = taps * m
     for row in rows {
@@ -335,8 +338,14 @@ package func col2imKernel(_ cols: UnsafePointer<Float>, _ s: ConvShape, groups: 
                     guard ox >= 0 && ox < s.ow else { continue }
                     let out = y + ((img * s.oh + oy) * s.ow + ox) * m
                     for g in 0..<groups {
-                        let o = out + g * mg
-                        binaryRow(o, 1, src + (g * taps + ky * kw + kx) * mg, 1, o, mg, .add)
+                        let o = out + g * mg, c = src + (g * taps + ky * kw + kx) * mg
+                        if overwrite, let bias {
+                            if mg == 1 { o[0] = c[0] + bias[g] } else { binaryRow(c, 1, bias + g * mg, 1, o, mg, .add) }
+                        } else if overwrite {
+                            copyFloats(c, o, mg)
+                        } else {
+                            if mg == 1 { o[0] += c[0] } else { binaryRow(o, 1, c, 1, o, mg, .add) }
+                        }
                     }
                 }
             }

@@ -166,7 +166,7 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
 /// `ldc` apart (the residual, when it comes after the activation, at the same offsets).
 @inline(never)
 func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, _ e: Epilogue) {
-    for r in 0..<rows { activateStored(c + r * ldc, cols, e, residual: e.residual.map { $0 + r * ldc }) }
+    for r in 0..<rows { activateRun(c + r * ldc, cols, e, residual: e.residual.map { $0 + r * ldc }) }
 }
 
 /// Reads one row of up to NR columns (zeros past `cols`).

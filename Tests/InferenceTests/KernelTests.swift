@@ -85,11 +85,18 @@ final class KernelTests: XCTestCase {
                 }
             }
         }
-        // Dilated and 7x7 windows: the depthwise row kernel's runtime-sized instance.
-        for (k, dilation, stride, c) in [(3, 2, 1, 16), (7, 1, 1, 24), (3, 3, 2, 8)] {
+        // Dilated windows (the depthwise row kernel's runtime-sized instance) and the 7x7 one.
+        for (k, dilation, stride, c) in [(3, 2, 1, 16), (7, 1, 1, 24), (7, 1, 1, 120), (3, 3, 2, 8)] {
             seed += 1
             try assertConvMatches(input: [1, c, 19, 23], cout: c, k: k, stride: stride, pads: [3, 2, 1, 3], dilation: dilation,
                                   group: c, bias: false, seed: seed, threads: [1])
+        }
+        // 1x7 (PP-OCR's recogniser), interior and edges.
+        for c in [8, 120, 13] {
+            seed += 1
+            try assertMatchesReference("Conv", dynamic: [("x", Tensor.random([1, c, 3, 29], seed: seed))],
+                                       weights: ["w": Tensor.random([c, 1, 1, 7], seed: seed + 1), "b": Tensor.random([c], seed: seed + 2)],
+                                       inputs: ["x", "w", "b"], attributes: ["kernel_shape": .ints([1, 7]), "pads": .ints([0, 3, 0, 3]), "group": .int(c)])
         }
         // Grouped, not depthwise: 2 groups of 3 -> 4 channels each.
         let x = Tensor.random([1, 6, 9, 8], seed: 300)

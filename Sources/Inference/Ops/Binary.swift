@@ -104,9 +104,27 @@ extension BinaryOperator {
             for d in padded.indices where padded[d] == 1 && out[d] != 1 { memory[d] = 0 }
             return order.map { memory[$0] }
         }
-        let sa = strides(0), sb = strides(1), shape = order.map { out[$0] }
+        let (shape, sa, sb) = collapse(order.map { out[$0] }, strides(0), strides(1))
         return ({ arena in kernels.broadcast(a.pointer(arena), sa, b.pointer(arena), sb, y.pointer(arena), shape, op) }, Double(count))
     }
+}
+
+/// The same iteration with fewer dimensions: size-1 dimensions dropped, and each
+/// dimension merged into the next where both operands step through them as one
+/// (a per-channel scale over [N, H, W, C] becomes rows of C over N*H*W pixels).
+func collapse(_ shape: [Int], _ sa: [Int], _ sb: [Int]) -> (shape: [Int], sa: [Int], sb: [Int]) {
+    var dims = shape.indices.filter { shape[$0] != 1 }.map { (shape[$0], sa[$0], sb[$0]) }
+    var d = dims.count - 2
+    while d >= 0 {
+        let (n, a, b) = dims[d], (m, a1, b1) = dims[d + 1]
+        if a == a1 * m && b == b1 * m {
+            dims[d] = (n * m, a1, b1)
+            dims.remove(at: d + 1)
+        }
+        d -= 1
+    }
+    if dims.isEmpty { return ([1], [0], [0]) }
+    return (dims.map(\.0), dims.map(\.1), dims.map(\.2))
 }
 
 /// The checks every binary op shares.

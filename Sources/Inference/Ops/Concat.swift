@@ -89,7 +89,7 @@ struct ConcatOp: Operator {
             var off = 0
             for (part, chunk) in zip(parts, chunks) {
                 let src = part.pointer(arena)
-                for o in 0..<outer { (yp + o * total + off).update(from: src + o * chunk, count: chunk) }
+                for o in 0..<outer { copyFloats(src + o * chunk, yp + o * total + off, chunk) }
                 off += chunk
             }
         }, 0)

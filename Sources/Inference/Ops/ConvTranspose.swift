@@ -124,16 +124,19 @@ struct ConvTransposeOp: Operator {
         let bias = prepared.bias.map { UnsafePointer($0) }
         let fused = l.fused
         let flops = 2.0 * Double(s.batch * s.h * s.w) * Double(s.c / group) * Double(columns)
+        // Windows that tile the output (PP-OCR's 2x2 stride-2 upsampling): each output
+        // is written once, GEMM result plus bias, with no fill before.
+        let tiles = s.win.stride == s.win.kernel && s.win.dilation == (1, 1) && s.win.pads == (0, 0, 0, 0) && outputPadding == [0, 0]
         return ({ arena in
             let xp = x.pointer(arena), yp = y.pointer(arena)
-            kernels.fillRows(bias, yp, s.batch * s.oh * s.ow, s.m)
+            if !tiles { kernels.fillRows(bias, yp, s.batch * s.oh * s.ow, s.m) }
             Scratch.with(band * s.w * columns) { cols in
                 var r0 = 0
                 while r0 < s.batch * s.h {
                     let r1 = min(s.batch * s.h, r0 + band)
                     let rows = ConvShape.dense(rows: (r1 - r0) * s.w, k: s.c, units: columns)
                     kernels.conv(xp + r0 * s.w * s.c, rows, filters.panels, Epilogue(), xp, cols, threads)
-                    kernels.col2im(cols, s, groups, r0..<r1, yp)
+                    kernels.col2im(cols, s, groups, r0..<r1, tiles, bias, yp)
                     r0 = r1
                 }
             }
@@ -143,3 +146,4 @@ struct ConvTransposeOp: Operator {
         }, flops)
     }
 }
+

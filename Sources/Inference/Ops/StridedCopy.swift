@@ -19,7 +19,7 @@ struct StridedCopy {
         for o in 0..<outer {
             let out = y + o * inner
             if step == 1 {
-                out.update(from: x + at, count: inner)
+                copyFloats(x + at, out, inner)
             } else {
                 for i in 0..<inner { out[i] = x[at + i * step] }
             }
@@ -39,4 +39,13 @@ struct StridedCopy {
     func apply(_ x: Tensor) -> Tensor {
         Reference.pick(x, shape: shape) { Reference.stridedIndex($0, shape: shape, strides: strides, base: base) }
     }
+}
+
+/// Copies n floats: a plain loop for short runs (a pixel's channels, copied per
+/// pixel by channel concats and splits: a memcpy call each cost more than the copy),
+/// memcpy for long ones.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 64 { dst.update(from: src, count: n); return }
+    for i in 0..<n { dst[i] = src[i] }
 }

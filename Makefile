@@ -22,7 +22,7 @@ IVENV       := .build/integrations-venv
 MODELS      := Models/.stamp
 GOLDEN      := Fixtures/gen/golden/.stamp
 
-.PHONY: all deps test-deps apt-install dist integrations-venv build fixtures models venv test install bench clean demo check-simd baselines fuzz
+.PHONY: all deps test-deps apt-install dist integrations-venv build fixtures models venv test install bench clean demo check-simd baselines fuzz install-nudenet
 
 # Our own label-regression gate: scan reports of the bundled real clips,
 # committed; `make test` fails when a fresh scan moves a label beyond
@@ -139,7 +139,7 @@ dist: deps models
 	Tools/heartbeat.sh dist-build $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-dist --product vidlabel
 	rm -rf $(DIST) && install -d $(DIST)/bin $(DIST)/share/vidlabel/models $(DIST)/share/vidlabel/schema
 	install -m 755 .build-dist/release/vidlabel $(DIST)/bin/vidlabel
-	install -m 644 Models/*.onnx Models/imagenet-classes.txt $(DIST)/share/vidlabel/models/
+	install -m 644 Models/*.onnx Models/imagenet-classes.txt Models/ppocr-MODEL_LICENSES.md $(DIST)/share/vidlabel/models/
 	install -m 644 Schemas/report.schema.json $(DIST)/share/vidlabel/schema/
 	python3 integrations/beam/bigquery_schema.py Schemas/report.schema.json > $(DIST)/share/vidlabel/schema/report.bigquery.json
 	tar -C $(dir $(DIST)) -czf $(DIST).tar.gz $(notdir $(DIST))
@@ -179,13 +179,20 @@ install: build models
 	install -d $(PREFIX)/bin $(PREFIX)/share/vidlabel/models $(PREFIX)/share/vidlabel/schema $(PREFIX)/share/man/man1 \
 	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions $(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(PREFIX)/bin/vidlabel
-	install -m 644 Models/*.onnx Models/imagenet-classes.txt $(PREFIX)/share/vidlabel/models/
+	install -m 644 Models/*.onnx Models/imagenet-classes.txt Models/ppocr-MODEL_LICENSES.md $(PREFIX)/share/vidlabel/models/
 	install -m 644 Schemas/report.schema.json $(PREFIX)/share/vidlabel/schema/
 	$(BIN) --generate-completion-script bash > $(PREFIX)/share/bash-completion/completions/vidlabel
 	$(BIN) --generate-completion-script zsh > $(PREFIX)/share/zsh/site-functions/_vidlabel
 	$(BIN) --generate-completion-script fish > $(PREFIX)/share/fish/vendor_completions.d/vidlabel.fish
 	$(BIN) --experimental-dump-help | python3 Tools/make-manpage.py > $(PREFIX)/share/man/man1/vidlabel.1
 	@echo "installed vidlabel into $(PREFIX) (binary, models, schema, man page, bash/zsh/fish completions)"
+
+# NudeNet 320n for the nudity analyzer: AGPL-3.0 weights, so `make install` leaves
+# them out; this puts them (and their licence) beside the installed models.
+install-nudenet: models
+	install -d $(PREFIX)/share/vidlabel/models/optional
+	install -m 644 Models/optional/nudenet-320n.onnx Models/optional/nudenet-320n.LICENSE.txt $(PREFIX)/share/vidlabel/models/optional/
+	@echo "installed NudeNet 320n (AGPL-3.0: see $(PREFIX)/share/vidlabel/models/optional/nudenet-320n.LICENSE.txt) for --analyzers ...,nudity"
 
 bench: build models venv
 	@command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }

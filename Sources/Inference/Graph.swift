@@ -75,6 +75,9 @@ public struct Graph: Sendable {
     public var outputs: [String]
     /// Default-domain opset version.
     public var opset: Int
+    /// The model's metadata_props (key -> value): a recogniser's character list, a
+    /// detector's class names.
+    public var metadata: [String: String] = [:]
 
     public init(nodes: [Node], constants: [String: Tensor], inputs: [ValueInfo], outputs: [String], opset: Int) {
         self.nodes = nodes

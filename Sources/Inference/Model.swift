@@ -109,6 +109,8 @@ public final class Model: @unchecked Sendable {
     }
 
     public var inputs: [ValueInfo] { graph.inputs }
+    /// The model file's metadata_props.
+    public var metadata: [String: String] { graph.metadata }
     public var outputNames: [String] { graph.outputs }
 
     /// Number of weights (all constant tensors).
@@ -121,9 +123,10 @@ public final class Model: @unchecked Sendable {
         return try plan(for: shapes, threads: threads).flops / 1e9
     }
 
-    /// The shape of output `name` for one input of batch 1 (dynamic dimensions 1).
-    public func outputShape(_ name: String) throws -> [Int] {
-        let p = try plan(for: try batchOneShapes(), threads: 1)
+    /// The shape of output `name` for one input of batch 1 (of `inputShape` when
+    /// given, needed for dynamic image sizes).
+    public func outputShape(_ name: String, inputShape: [Int]? = nil) throws -> [Int] {
+        let p = try plan(for: try batchOneShapes(inputShape), threads: 1)
         guard let shape = p.outputShape(name) else { throw InferenceError("model has no output '\(name)'") }
         return shape
     }

@@ -101,7 +101,11 @@ public enum ONNXImporter {
             }
             return ValueInfo(name: vi.name, shape: dims)
         }
-        return Graph(nodes: nodes, constants: constants, inputs: inputs, outputs: g.output.map(\.name), opset: Int(opset))
+        var graph = Graph(nodes: nodes, constants: constants, inputs: inputs, outputs: g.output.map(\.name), opset: Int(opset))
+        // Metadata values are the file's own strings: bounded (1 MB each) so a hostile
+        // file cannot make a model hold more than its own size in copies.
+        for p in model.metadataProps where p.value.utf8.count <= 1 << 20 { graph.metadata[p.key] = p.value }
+        return graph
     }
 
     static func attribute(_ a: Onnx_AttributeProto, node: String) throws -> Attribute {

@@ -15,6 +15,12 @@ public struct FrameScores: Sendable {
     public var customAll: [Float]?
     /// Faces found, best first (nil: the faces analyzer did not run).
     public var faces: [Face]? = nil
+    /// Text lines read, in reading order (nil: the text analyzer did not run).
+    public var text: [TextLine]? = nil
+    /// NudeNet's detections, best first (nil: the nudity analyzer did not run).
+    public var detections: [Detection]? = nil
+    /// In `NudityTaxonomy.labels` order (nil: the nudity analyzer did not run).
+    public var nudity: [Double]? = nil
 
     /// A sampled frame before any analyzer ran.
     init(timeS: Double, pts: Int64, keyFrame: Bool) {
@@ -43,6 +49,7 @@ public struct Aggregator: Sendable {
     public init(thresholds: [String: Double] = [:], minDuration: Double = 0, mergeGap: Double = 1.0) {
         var t: [String: Double] = [:]
         for label in Taxonomy.moderation { t[label.name] = thresholds[label.name] ?? label.defaultThreshold }
+        for label in NudityTaxonomy.labels { t[label.name] = thresholds[label.name] ?? label.defaultThreshold }
         self.thresholds = t
         self.minDuration = minDuration
         self.mergeGap = mergeGap
@@ -74,21 +81,29 @@ public struct Aggregator: Sendable {
     /// The moderation summary, one entry per label in taxonomy order, and the
     /// runs over each label's threshold (rounded; by label, then start time).
     func moderation(_ frames: [FrameScores], ends: [Double]) -> (summary: [Report.ModerationSummary], segments: [Report.Segment]) {
+        labels(Taxonomy.moderation.map(\.name), frames, ends: ends) { $0.moderation }
+    }
+
+    /// The summary of thresholded labels `names` (a frame's scores in that order from
+    /// `scores`) and their runs over threshold: moderation and nudity labels alike.
+    func labels(_ names: [String], _ frames: [FrameScores], ends: [Double],
+                scores frameScores: (FrameScores) -> [Double]) -> (summary: [Report.ModerationSummary], segments: [Report.Segment]) {
         let n = Double(max(frames.count, 1))
-        var moderation: [Report.ModerationSummary] = []
+        var summary: [Report.ModerationSummary] = []
         var segments: [Report.Segment] = []
-        for (li, label) in Taxonomy.moderation.enumerated() {
-            let threshold = thresholds[label.name]!
-            let scores = frames.map { $0.moderation[li] }
-            let segs = runs(frames, ends: ends, label: label.name, kind: "moderation",
+        let all = frames.map(frameScores)
+        for (li, name) in names.enumerated() {
+            let threshold = thresholds[name]!
+            let scores = all.map { li < $0.count ? $0[li] : 0 }
+            let segs = runs(frames, ends: ends, label: name, kind: "moderation",
                             active: { scores[$0] >= threshold }, score: { scores[$0] })
             let flagged = segs.contains { $0.endS - $0.startS >= minDuration || minDuration <= 0 }
             segments += segs
-            moderation.append(Report.ModerationSummary(label: label.name, maxScore: round4(scores.max() ?? 0),
-                                                       meanScore: round4(scores.reduce(0, +) / n), flagged: flagged,
-                                                       threshold: threshold))
+            summary.append(Report.ModerationSummary(label: name, maxScore: round4(scores.max() ?? 0),
+                                                    meanScore: round4(scores.reduce(0, +) / n), flagged: flagged,
+                                                    threshold: threshold))
         }
-        return (moderation, segments.map(roundSegment))
+        return (summary, segments.map(roundSegment))
     }
 
     /// The topic summary, by score, and the runs where each topic leads (rounded; by start time).

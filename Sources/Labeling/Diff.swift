@@ -47,9 +47,10 @@ public struct DiffError: Error, CustomStringConvertible {
 public struct Change: Codable, Sendable, Equatable {
     /// flag_changed, score_changed, label_added, label_removed, segment_appeared,
     /// segment_disappeared, segment_moved, missing_in_current, missing_in_baseline, error_changed,
-    /// faces_appeared, faces_disappeared, faces_changed, cut_appeared, cut_disappeared.
-    /// A report made with an analyzer or a shot list against one made without is
-    /// label_added / label_removed (label `faces`, `cues` or `shots`).
+    /// faces_appeared, faces_disappeared, faces_changed, text_appeared, text_disappeared,
+    /// cut_appeared, cut_disappeared. A report made with an analyzer or a shot list
+    /// against one made without is label_added / label_removed (label `faces`,
+    /// `text`, `nudity`, `cues` or `shots`).
     public var kind: String
     public var label: String?
     public var message: String
@@ -135,8 +136,11 @@ public struct ReportDiffer {
         }
         var changes: [Change] = []
         let f = { (x: Double) in String(format: "%.4f", x) }
-        let bm = Dictionary(br.summary.moderation.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
-        for m in cr.summary.moderation where wanted(m.label) {
+        // Moderation labels and, when both looked for body parts, the nudity labels.
+        let both = br.summary.nudity != nil && cr.summary.nudity != nil
+        let bLabels = both ? br.thresholdedLabels : br.summary.moderation, cLabels = both ? cr.thresholdedLabels : cr.summary.moderation
+        let bm = Dictionary(bLabels.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        for m in cLabels where wanted(m.label) {
             guard let old = bm[m.label] else {
                 changes.append(Change(kind: "label_added", label: m.label, message: "moderation label \(m.label) is new"))
                 continue
@@ -149,7 +153,7 @@ public struct ReportDiffer {
                 changes.append(Change(kind: "score_changed", label: m.label, message: "\(m.label) max score \(f(old.maxScore)) -> \(f(m.maxScore))"))
             }
         }
-        for label in bm.keys.sorted() where wanted(label) && !cr.summary.moderation.contains(where: { $0.label == label }) {
+        for label in bm.keys.sorted() where wanted(label) && !cLabels.contains(where: { $0.label == label }) {
             changes.append(Change(kind: "label_removed", label: label, message: "moderation label \(label) is gone"))
         }
         // Topics present = leading on at least one sampled frame.
@@ -168,6 +172,8 @@ public struct ReportDiffer {
         changes += compareSegments(br.segments.filter { wanted($0.label) }, cr.segments.filter { wanted($0.label) })
         if labels == nil {
             changes += compareFaces(br.summary.people, cr.summary.people)
+            changes += compareText(br.summary.text, cr.summary.text)
+            changes += lookedFor("nudity", "body parts", br.summary.nudity != nil, cr.summary.nudity != nil)
             changes += lookedFor("cues", "black frames", br.summary.cues != nil, cr.summary.cues != nil)
             changes += compareShots(br.shots, cr.shots)
         }
@@ -197,6 +203,19 @@ public struct ReportDiffer {
                                   message: "frames with a face \(f(o.faceFrameFraction)) -> \(f(n.faceFrameFraction))"))
             }
             return out
+        }
+    }
+
+    /// Distinct text lines (matched ignoring case and runs of spaces): each read in
+    /// one report only is a change.
+    func compareText(_ old: [Report.TextSummary]?, _ new: [Report.TextSummary]?) -> [Change] {
+        guard let old, let new else { return lookedFor("text", "text lines", old != nil, new != nil) }
+        let before = Set(old.map { Report.TextSummary.key($0.text) }), now = Set(new.map { Report.TextSummary.key($0.text) })
+        let f = { (x: Double) in String(format: "%.2f", x) }
+        return old.filter { !now.contains(Report.TextSummary.key($0.text)) }.map {
+            Change(kind: "text_disappeared", label: "text", message: "text \"\($0.text)\" (\(f($0.firstS))-\(f($0.lastS)) s) is no longer read")
+        } + new.filter { !before.contains(Report.TextSummary.key($0.text)) }.map {
+            Change(kind: "text_appeared", label: "text", message: "text \"\($0.text)\" appeared (\(f($0.firstS))-\(f($0.lastS)) s)")
         }
     }
 

@@ -19,6 +19,10 @@ public struct PolicyError: Error, CustomStringConvertible {
 /// - The analyzers' labels:
 ///   - `faces` (faces analyzer): deny frames whose best face scores over
 ///     `score_over`; require a share of sampled frames with a face of at least `min_score`.
+///   - `text` (text analyzer): deny frames with a line read more confidently than
+///     `score_over`; require some line read with at least `min_score`.
+///   - `nudity.explicit` and the other `NudityTaxonomy` labels (nudity analyzer):
+///     as moderation labels, each frame scored by its best detection of the label's parts.
 ///   - `black_frames` (cues analyzer): deny runs of black frames of at least
 ///     `min_duration_s` (`score_over` applies to the run's share of dark pixels).
 ///
@@ -75,7 +79,8 @@ public struct Policy: Codable, Sendable {
             let at = "deny[\(i)]"
             try onlyKeys(o, ["label", "score_over", "min_duration_s"], at: at)
             let label = try string(o, "label", at: at)
-            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + Taxonomy.topics + [facesLabel, Report.blackFramesLabel], what: "label or topic")
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + Taxonomy.topics + [facesLabel, textLabel, Report.blackFramesLabel]
+                        + nudityLabels, what: "label or topic")
             return Deny(label: label, scoreOver: try number(o, "score_over", at: at, in: 0...1),
                         minDurationS: try o["min_duration_s"].map { _ in try number(o, "min_duration_s", at: at, in: 0...(7 * 86_400)) })
         }
@@ -90,7 +95,8 @@ public struct Policy: Codable, Sendable {
                 return Require(topic: topic, label: nil, minScore: score)
             }
             let label = try string(o, "label", at: at)
-            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + [facesLabel], what: "moderation label or faces")
+            try known(label, at: at, names: Taxonomy.moderation.map(\.name) + [facesLabel, textLabel] + nudityLabels,
+                      what: "moderation label, faces, text or nudity label")
             return Require(topic: nil, label: label, minScore: score)
         }
         if (deny ?? []).isEmpty && (require ?? []).isEmpty {
@@ -135,6 +141,9 @@ public struct Policy: Codable, Sendable {
 
     /// The faces analyzer's label in policies.
     static let facesLabel = "faces"
+    /// The text analyzer's label in policies.
+    static let textLabel = "text"
+    static var nudityLabels: [String] { NudityTaxonomy.labels.map(\.name) }
 
     public func check(_ report: Report) -> [Violation] {
         var out: [Violation] = []
@@ -145,7 +154,8 @@ public struct Policy: Codable, Sendable {
         }
         func score(_ f: Report.Frame, _ label: String) -> Double? {
             if label == Policy.facesLabel { return f.faces?.map(\.score).max() ?? 0 }
-            if let m = f.moderation[label] { return m }
+            if label == Policy.textLabel { return f.textScore ?? 0 }
+            if let m = f.score(of: label) { return m }
             if let t = f.topics.first(where: { $0.label == label }) { return t.score }
             return f.topics.isEmpty ? nil : 0 // a topic outside a frame's top 3 scores below them
         }
@@ -164,10 +174,19 @@ public struct Policy: Codable, Sendable {
                 out.append(notLookedFor(name, "faces", "faces"))
                 continue
             }
+            if rule.label == Policy.textLabel && report.summary.text == nil {
+                out.append(notLookedFor(name, "text lines", "text"))
+                continue
+            }
+            if Policy.nudityLabels.contains(rule.label) && report.summary.nudity == nil {
+                out.append(notLookedFor(name, "body parts", "nudity"))
+                continue
+            }
             if frames.isEmpty {
                 // No per-frame data (--no-frames): judge by the summary, without times.
-                let mx = report.summary.moderation.first { $0.label == rule.label }?.maxScore
-                    ?? report.summary.topics.first { $0.label == rule.label }?.score ?? 0
+                let mx = report.thresholdedLabels.first { $0.label == rule.label }?.maxScore
+                    ?? report.summary.topics.first { $0.label == rule.label }?.score
+                    ?? (rule.label == Policy.textLabel ? report.summary.text?.map(\.maxScore).max() : nil) ?? 0
                 // A face rule cannot be judged without frames: broken, not passed.
                 if rule.label == Policy.facesLabel {
                     out.append(Violation(rule: name, message: "faces need per-frame results (report has no frames)", startS: nil, endS: nil))
@@ -202,8 +221,18 @@ public struct Policy: Codable, Sendable {
                     out.append(Violation(rule: name, message: String(format: "faces in %.4g of the sampled frames < %.4g", people.faceFrameFraction, rule.minScore),
                                          startS: nil, endS: nil))
                 }
+            } else if rule.label == Policy.textLabel {
+                let name = "require text >= \(rule.minScore)"
+                guard let text = report.summary.text else { out.append(notLookedFor(name, "text lines", "text")); continue }
+                let best = text.map(\.maxScore).max() ?? 0
+                if best < rule.minScore {
+                    out.append(Violation(rule: name, message: text.isEmpty ? "no text was read" : String(format: "the best text line scores %.4g < %.4g", best, rule.minScore),
+                                         startS: nil, endS: nil))
+                }
+            } else if let label = rule.label, Policy.nudityLabels.contains(label), report.summary.nudity == nil {
+                out.append(notLookedFor("require \(label) >= \(rule.minScore)", "body parts", "nudity"))
             } else if let label = rule.label {
-                let s = report.summary.moderation.first { $0.label == label }?.maxScore ?? 0
+                let s = report.thresholdedLabels.first { $0.label == label }?.maxScore ?? 0
                 if s < rule.minScore {
                     out.append(Violation(rule: "require \(label) >= \(rule.minScore)", message: "\(label) max score \(round4(s)) < \(rule.minScore)", startS: nil, endS: nil))
                 }

@@ -86,6 +86,47 @@ public struct Report: Codable, Sendable {
         public var blackS: Double
         enum CodingKeys: String, CodingKey { case blackSegments = "black_segments", blackS = "black_s" }
     }
+    /// One distinct line of on-screen text: the frames where it was read (the same
+    /// title on 20 frames is one entry). Lines are the same when they match ignoring
+    /// case and runs of spaces; `text` is its first spelling.
+    public struct TextSummary: Codable, Sendable, Equatable {
+        public var text: String
+        public var firstS: Double
+        public var lastS: Double
+        /// Sampled frames it was read in.
+        public var frames: Int
+        public var maxScore: Double
+        enum CodingKeys: String, CodingKey { case text; case firstS = "first_s"; case lastS = "last_s"; case frames; case maxScore = "max_score" }
+
+        /// The key lines are merged by.
+        static func key(_ text: String) -> String {
+            text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+
+        /// Every distinct line of `frames`, by first sighting (in reading order within a frame).
+        static func lines(_ frames: [FrameScores]) -> [TextSummary] {
+            var byKey: [String: TextSummary] = [:]
+            var order: [String] = []
+            for f in frames {
+                // A line read twice in one frame counts once for it.
+                var seen = Set<String>()
+                for line in f.text ?? [] {
+                    let k = key(line.text)
+                    let first = seen.insert(k).inserted
+                    if var s = byKey[k] {
+                        s.lastS = round4(f.timeS)
+                        if first { s.frames += 1 }
+                        s.maxScore = max(s.maxScore, round4(line.score))
+                        byKey[k] = s
+                    } else {
+                        byKey[k] = TextSummary(text: line.text, firstS: round4(f.timeS), lastS: round4(f.timeS), frames: 1, maxScore: round4(line.score))
+                        order.append(k)
+                    }
+                }
+            }
+            return order.map { byKey[$0]! }
+        }
+    }
     public struct Summary: Codable, Sendable {
         public var moderation: [ModerationSummary]
         public var topics: [TopicSummary]
@@ -94,6 +135,26 @@ public struct Report: Codable, Sendable {
         public var people: PeopleSummary?
         /// With the cues analyzer only.
         public var cues: CueSummary? = nil
+        /// With the text analyzer only: every distinct line read.
+        public var text: [TextSummary]? = nil
+        /// With the nudity analyzer only: `NudityTaxonomy`'s labels, as moderation's.
+        public var nudity: [ModerationSummary]? = nil
+    }
+    /// A body part NudeNet found in a frame: its class, score and box [x0, y0, x1,
+    /// y1] as fractions of the upright frame's width and height.
+    public struct DetectionBox: Codable, Sendable, Equatable {
+        public var label: String
+        public var score: Double
+        public var box: [Double]
+        init(_ d: Detection) { label = d.label; score = round4(d.score); box = [d.x0, d.y0, d.x1, d.y1].map(round4) }
+    }
+    /// A line of text in a frame: what was read, the recogniser's confidence, and
+    /// its box [x0, y0, x1, y1] as fractions of the upright frame's width and height.
+    public struct TextBox: Codable, Sendable, Equatable {
+        public var text: String
+        public var score: Double
+        public var box: [Double]
+        init(_ l: TextLine) { text = l.text; score = round4(l.score); box = [l.x0, l.y0, l.x1, l.y1].map(round4) }
     }
     /// A face in a frame: box [x0, y0, x1, y1] as fractions of the upright frame's
     /// width and height, and its probability.
@@ -134,9 +195,13 @@ public struct Report: Codable, Sendable {
         public var custom: [ClassScore]?
         /// With the faces analyzer only, best first.
         public var faces: [FaceBox]? = nil
+        /// With the text analyzer only, in reading order.
+        public var text: [TextBox]? = nil
+        /// With the nudity analyzer only, best first.
+        public var detections: [DetectionBox]? = nil
         enum CodingKeys: String, CodingKey {
             case timeS = "time_s", pts, keyFrame = "key_frame"
-            case moderation, topics, classes, custom, faces
+            case moderation, topics, classes, custom, faces, text, detections
         }
     }
     public struct DecodeError: Codable, Sendable {
@@ -174,3 +239,21 @@ public struct Report: Codable, Sendable {
 /// Rounds to 4 decimals (report floats), so output is stable byte for byte.
 @inline(__always)
 public func round4(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+
+extension Report {
+    /// Every label with a threshold: moderation's, then the nudity analyzer's.
+    public var thresholdedLabels: [ModerationSummary] { summary.moderation + (summary.nudity ?? []) }
+}
+
+extension Report.Frame {
+    /// A thresholded label's score in this frame: moderation's from its map, a
+    /// nudity label's from the frame's detections (nil when the frame has neither).
+    public func score(of label: String) -> Double? {
+        if let m = moderation[label] { return m }
+        guard let detections, let l = NudityTaxonomy.labels.first(where: { $0.name == label }) else { return nil }
+        return NudityTaxonomy.score(l, in: detections.map { (label: $0.label, score: $0.score) })
+    }
+
+    /// The best text line's score (0 without text; nil when text was not read).
+    public var textScore: Double? { text.map { $0.map(\.score).max() ?? 0 } }
+}

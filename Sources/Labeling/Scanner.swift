@@ -34,7 +34,8 @@ public struct ScanOptions: Sendable {
     /// Keep a JPEG thumbnail of every sampled frame, this many pixels wide (nil: none),
     /// made from the same decode as the analysis.
     public var thumbnailWidth: Int? = nil
-    /// Thumbnails of frames over the `sexual` threshold are blurred unless this is set.
+    /// Thumbnails of frames over the `sexual` (or `nudity.explicit`) threshold are
+    /// blurred unless this is set.
     public var unblurThumbnails = false
     /// What to look for; moderation and topics always run.
     public var analyzers = Analyzer.defaults
@@ -98,6 +99,8 @@ public final class VideoScanner {
         let topics = try TopicsAnalyzer(options.topicModel, topK: options.topK, locator: locator, threads: options.threads)
         let faces = try options.analyzers.contains(.faces) ? FacesAnalyzer(locator: locator, imageWidth: options.faceImageWidth) : nil
         let cues = options.analyzers.contains(.cues) ? CuesAnalyzer() : nil
+        let text = try options.analyzers.contains(.text) ? TextAnalyzer(locator: locator) : nil
+        let nudity = try options.analyzers.contains(.nudity) ? NudityAnalyzer(locator: locator) : nil
         let namesURL = try locator.find("imagenet-classes.txt")
         guard let names = FileManager.default.contents(atPath: namesURL.path), names.count < 1 << 20 else {
             throw InferenceError("\(namesURL.path): cannot read the class names")
@@ -106,7 +109,7 @@ public final class VideoScanner {
             .prefix(1000).map(String.init)
         guard classNames.count == 1000 else { throw InferenceError("\(namesURL.path): expected 1000 class names") }
         let custom = try options.custom.map { try CustomAnalyzer($0, topK: options.topK, threads: options.threads) }
-        let optional: [(any FrameAnalyzer)?] = [custom, faces, cues]
+        let optional: [(any FrameAnalyzer)?] = [custom, faces, text, nudity, cues]
         analysisOrder = [topics, moderation] + optional.compactMap { $0 }
         reportOrder = [moderation, topics] + optional.compactMap { $0 }
     }
@@ -160,6 +163,9 @@ public final class VideoScanner {
         var thumbnails: [Thumbnail] = []
         let sexual = Taxonomy.moderation.firstIndex { $0.name == "sexual" }!
         let sexualThreshold = options.thresholds["sexual"] ?? Taxonomy.moderation[sexual].defaultThreshold
+        // With the nudity analyzer, explicit nudity blurs a thumbnail too.
+        let explicit = NudityTaxonomy.labels[0]
+        let explicitThreshold = options.thresholds[explicit.name] ?? explicit.defaultThreshold
         var sampling = options.sampling
         for a in analysisOrder { a.configure(&sampling) }
         let sampler = try FrameSampler(file: file, options: sampling, outputs: requests)
@@ -189,7 +195,7 @@ public final class VideoScanner {
             let batch = queue.take(upTo: options.batchSize)
             if batch.isEmpty { break }
             let batchScores: [FrameScores]
-            do { batchScores = try analyze(batch, slots: slots) } catch {
+            do { batchScores = try analyze(batch, slots: slots, frameSize: (file.info.displayWidth, file.info.displayHeight)) } catch {
                 // Our own input tensors: a failure is the model's, and stops every file.
                 inferenceError = error is ModelLoadError ? error : ModelLoadError(underlying: error)
                 queue.cancel()
@@ -198,7 +204,8 @@ public final class VideoScanner {
             scores += batchScores
             if let slot = thumbnailSlot {
                 for (frame, score) in zip(batch, batchScores) {
-                    let blur = !options.unblurThumbnails && score.moderation[sexual] >= sexualThreshold
+                    let blur = !options.unblurThumbnails
+                        && (score.moderation[sexual] >= sexualThreshold || (score.nudity?.first ?? 0) >= explicitThreshold)
                     let picture = blur ? frame.images[slot].blurred() : frame.images[slot]
                     let jpeg = (try? ImageEncoder.jpeg(picture, quality: 6)) ?? []
                     thumbnails.append(Thumbnail(jpeg: jpeg, width: picture.width, height: picture.height, blurred: blur))
@@ -231,22 +238,23 @@ public final class VideoScanner {
     /// order than a batch-8 one, and 0.0601 became 0.0602). With several threads
     /// and frames, each thread takes every n-th frame through all the analyzers on
     /// its own; one frame alone gets the threads inside each op.
-    func analyze(_ frames: [SampledFrame], slots: [Range<Int>]) throws -> [FrameScores] {
+    func analyze(_ frames: [SampledFrame], slots: [Range<Int>], frameSize: (width: Int, height: Int)) throws -> [FrameScores] {
         let parts = min(options.threads, frames.count)
-        if parts <= 1 { return try frames.map { try analyze($0, slots: slots, threads: options.threads) } }
+        if parts <= 1 { return try frames.map { try analyze($0, slots: slots, frameSize: frameSize, threads: options.threads) } }
         let results = UnsafeMutablePointer<Result<FrameScores, Error>>.allocate(capacity: frames.count)
         defer { results.deinitialize(count: frames.count); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             for i in stride(from: part, to: frames.count, by: parts) {
-                (results + i).initialize(to: Result { try analyze(frames[i], slots: slots, threads: 1) })
+                (results + i).initialize(to: Result { try analyze(frames[i], slots: slots, frameSize: frameSize, threads: 1) })
             }
         }
         return try (0..<frames.count).map { try results[$0].get() }
     }
 
     /// One frame through every analyzer in `analysisOrder`, each model using `threads` threads.
-    func analyze(_ f: SampledFrame, slots: [Range<Int>], threads: Int) throws -> FrameScores {
-        var frame = AnalyzedFrame(scores: FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame))
+    func analyze(_ f: SampledFrame, slots: [Range<Int>], frameSize: (width: Int, height: Int), threads: Int) throws -> FrameScores {
+        var frame = AnalyzedFrame(scores: FrameScores(timeS: f.timeS, pts: f.pts, keyFrame: f.keyFrame),
+                                  frameWidth: frameSize.width, frameHeight: frameSize.height)
         for (a, slot) in zip(analysisOrder, slots) { try a.analyze(f.images[slot], &frame, threads: threads) }
         return frame.scores
     }
@@ -276,7 +284,8 @@ public final class VideoScanner {
                                 classes: f.classes.map { Report.ClassScore(id: $0.0, name: classNames[$0.0], score: round4($0.1)) },
                                 custom: f.custom?.map { Report.ClassScore(id: $0.0, name: $0.0 < customNames.count ? customNames[$0.0] : "class \($0.0)",
                                                                           score: round4($0.1)) },
-                                faces: f.faces?.map(Report.FaceBox.init))
+                                faces: f.faces?.map(Report.FaceBox.init), text: f.text?.map(Report.TextBox.init),
+                                detections: f.detections?.map(Report.DetectionBox.init))
         } : nil
         var errors = sampler.warnings.map { Report.DecodeError(category: $0.category, message: $0.message, timeS: $0.timeS.map(round4)) }
         if sampler.warningCount > sampler.warnings.count {

@@ -15,6 +15,9 @@ public enum ResizeMode: Sendable, Equatable {
     case centralRegion(fraction: Double)
     /// Scale to fit inside the output, keeping aspect ratio, padding with black.
     case letterbox
+    /// As `letterbox`, with the picture in the top-left corner and the padding right
+    /// and below (YOLO-style detectors' input: NudeNet pads so).
+    case letterboxTopLeft
 
     /// Parses `stretch`, `crop`, `crop:0.875`, `region:0.875`, `letterbox`.
     public init?(argument: String) {
@@ -108,12 +111,14 @@ final class FrameConverter {
             let scale = min(uprightW / outW, uprightH / outH) * f
             rw = outW * scale; rh = outH * scale
             rx = (uprightW - rw) / 2; ry = (uprightH - rh) / 2
-        case .letterbox:
+        case .letterbox, .letterboxTopLeft:
             let scale = min(outW / uprightW, outH / uprightH)
             placeW = max(1, Int((uprightW * scale).rounded()))
             placeH = max(1, Int((uprightH * scale).rounded()))
-            placeX = (request.width - placeW) / 2
-            placeY = (request.height - placeH) / 2
+            if request.mode == .letterbox {
+                placeX = (request.width - placeW) / 2
+                placeY = (request.height - placeH) / 2
+            }
         }
 
         // Map the upright rectangle back to coded (SAR-widened) coordinates.

@@ -63,6 +63,7 @@ struct Batch: ParsableCommand {
 
         // One scanner (models loaded once) shared by every job; kernel threads split between jobs.
         var options = try labeling.scanOptions(sampling: sampling.options)
+        if !quiet { labeling.noteLicenses(options) }
         options.threads = max(1, labeling.threadCount / jobs)
         if let htmlDir {
             do { try FileManager.default.createDirectory(atPath: htmlDir, withIntermediateDirectories: true) } catch {
@@ -176,7 +177,7 @@ struct Batch: ParsableCommand {
             let line = format == .text ? textLine(LoadedReport(path: path, report: report, error: nil)) : try jsonLine(report)
             try write(line, to: sink, state: state)
             state.finished(ok: true, frames: report.sampling.framesSampled,
-                           flagged: report.summary.moderation.filter(\.flagged).map(\.label), path: path)
+                           flagged: report.thresholdedLabels.filter(\.flagged).map(\.label), path: path)
         } catch is ScanCancelled {
             return
         } catch let e as CLIError where state.outputFailure != nil {

@@ -71,6 +71,9 @@ struct Check: ParsableCommand {
         Policy JSON: {"deny": [{"label": "sexual", "score_over": 0.8, "min_duration_s": 1.0}], "require": [{"topic": "music", "min_score": 0.2}]}.
         deny: a moderation label or topic over score_over for at least min_duration_s seconds (default: any frame).
         require: a topic's summary score, or a moderation label's max score (use "label"), must reach min_score.
+        The analyzers' labels: faces (the best face's score; require: the share of frames with a face), text (the best line's \
+        score; require: some line read that well), nudity.explicit and the other nudity labels (as moderation labels), \
+        black_frames (deny only). A rule on an analyzer the report was made without fails: nothing looked.
         Unknown keys, labels or topics are errors (exit 2): a policy never passes by a typo.
         Output: PASS or FAIL per file, each violation under its file; a file that cannot be scanned or read fails.
         """)

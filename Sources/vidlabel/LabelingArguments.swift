@@ -12,7 +12,7 @@ struct LabelingArguments: ParsableArguments {
     @Option(help: "Folder holding the model files (default: $VIDLABEL_MODELS, else the installed share folder, else ./Models).")
     var modelsDir: String?
 
-    @Option(help: "Override a moderation threshold, e.g. --threshold sexual=0.6 (repeatable).")
+    @Option(help: "Override a moderation (or, with the nudity analyzer, a nudity) threshold, e.g. --threshold sexual=0.6 (repeatable).")
     var threshold: [String] = []
 
     @Option(parsing: .unconditional, help: "Flag a label only when frames over its threshold span at least this many seconds.")
@@ -45,7 +45,7 @@ struct LabelingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Input size for --model (square).")
     var inputSize: Int = 224
 
-    @Option(help: "What to look for, comma-separated: moderation,topics (always), faces (MTCNN: frames[].faces, summary.people) and cues (black frames as segments of kind cue; decodes every frame).")
+    @Option(help: "What to look for, comma-separated: moderation,topics (always), faces (MTCNN: frames[].faces, summary.people), text (PP-OCR: frames[].text, summary.text), nudity (NudeNet, optional AGPL-3.0 model: frames[].detections, summary.nudity) and cues (black frames as segments of kind cue; decodes every frame).")
     var analyzers: String = "moderation,topics"
 
     @Flag(help: "Put the shot list (`shots`) in the report whatever the sampling (--sample scenes always does); decodes every frame.")
@@ -72,15 +72,27 @@ struct LabelingArguments: ParsableArguments {
 
     func parsedThresholds() throws -> [String: Double] {
         var out: [String: Double] = [:]
-        let names = Taxonomy.moderation.map(\.name)
+        let nudity = NudityTaxonomy.labels.map(\.name)
+        let names = Taxonomy.moderation.map(\.name) + nudity
         for item in threshold {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, names.contains(parts[0]), let v = Double(parts[1]), v >= 0, v <= 1 else {
                 throw ValidationError("--threshold must be LABEL=VALUE with LABEL one of \(names.joined(separator: ", ")) and 0 <= VALUE <= 1, got '\(item)'")
             }
+            // A threshold nothing will apply is a mistake, not a no-op.
+            if nudity.contains(parts[0]), (try? Analyzer.parse(analyzers))?.contains(.nudity) != true {
+                throw ValidationError("--threshold \(parts[0]): the nudity analyzer is not on (add nudity to --analyzers)")
+            }
             out[parts[0]] = v
         }
         return out
+    }
+
+    /// Says on stderr, once, that the nudity analyzer's weights are AGPL-3.0 (they are
+    /// optional for that reason; a user running them should know).
+    func noteLicenses(_ options: ScanOptions) {
+        guard options.analyzers.contains(.nudity) else { return }
+        printError("note: the nudity analyzer runs NudeNet 320n, whose weights are AGPL-3.0 (see optional/nudenet-320n.LICENSE.txt beside the models)")
     }
 
     func scanOptions(sampling: SamplingOptions) throws -> ScanOptions {

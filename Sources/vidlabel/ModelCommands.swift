@@ -10,7 +10,7 @@ struct Models: ParsableCommand {
     var modelsDir: String?
 
     struct Entry: Encodable {
-        let name: String, analyzer: String, task: String, installed: Bool
+        let name: String, analyzer: String, task: String, license: String, installed: Bool
         let file: String?, sha256: String?
         let input_shape: [Int]?, parameters: Int?, gflops_per_image: Double?
     }
@@ -19,27 +19,26 @@ struct Models: ParsableCommand {
         let locator: ModelLocator
         do { locator = try ModelLocator(modelsDir: modelsDir) } catch { throw CLIError.usage("\(error)") }
         var failed = false
-        // (name, analyzer, task, file, required): the classifiers always run; faces is asked for.
-        let needs: [(String, String, String, String, Bool)] = ModelBundle.builtIn.map {
-            ($0.name, $0.task == .moderation ? "moderation" : "topics", $0.task.rawValue, $0.fileName, true)
-        } + FaceDetector.modelFiles.map { (($0 as NSString).deletingPathExtension, "faces", "faces", $0, false) }
-        for (name, analyzer, task, fileName, required) in needs {
-            guard let url = try? locator.find(fileName) else {
-                if required { failed = true; printError("\(name): \(fileName) is not installed (needed by \(analyzer))") }
-                Output.writeLine(try jsonLine(Entry(name: name, analyzer: analyzer, task: task, installed: false, file: nil, sha256: nil,
-                                                    input_shape: nil, parameters: nil, gflops_per_image: nil)))
+        // The classifiers always run: missing is a failure; the other analyzers' models are asked for.
+        for need in AnalyzerModel.all {
+            func entry(_ installed: Bool, _ file: String? = nil, _ sha256: String? = nil, _ shape: [Int]? = nil,
+                       _ parameters: Int? = nil, _ gflops: Double? = nil) -> Entry {
+                Entry(name: need.name, analyzer: need.analyzer, task: need.task, license: need.license, installed: installed, file: file,
+                      sha256: sha256, input_shape: shape, parameters: parameters, gflops_per_image: gflops)
+            }
+            guard let url = try? locator.find(need.file) else {
+                if need.required { failed = true; printError("\(need.name): \(need.file) is not installed (needed by \(need.analyzer))") }
+                Output.writeLine(try jsonLine(entry(false)))
                 continue
             }
             do {
                 let model = try Model(contentsOf: url)
-                // A model of any image size (P-Net) is costed on the faces analyzer's 640x360 picture.
-                let shape = model.inputs[0].shape.enumerated().map { i, d in d ?? (i == 2 ? 360 : i == 3 ? 640 : 1) }
-                Output.writeLine(try jsonLine(Entry(name: name, analyzer: analyzer, task: task, installed: true, file: url.path,
-                                                    sha256: try SHA256.fileHex(url), input_shape: shape, parameters: model.parameterCount,
-                                                    gflops_per_image: (try model.gflopsPerImage(inputShape: shape) * 1000).rounded() / 1000)))
+                let shape = need.costShape ?? model.inputs[0].shape.map { $0 ?? 1 }
+                Output.writeLine(try jsonLine(entry(true, url.path, try SHA256.fileHex(url), shape, model.parameterCount,
+                                                    (try model.gflopsPerImage(inputShape: shape) * 1000).rounded() / 1000)))
             } catch {
                 failed = true
-                printError("\(name): \(error)")
+                printError("\(need.name): \(error)")
             }
         }
         if failed { throw InputFailure() }

@@ -57,6 +57,7 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         var options = try labeling.scanOptions(sampling: sampling.options)
+        if !quiet { labeling.noteLicenses(options) }
         if html != nil {
             options.thumbnailWidth = HTMLWriter.thumbnailWidth
             options.unblurThumbnails = htmlUnblur

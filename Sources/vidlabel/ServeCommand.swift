@@ -35,6 +35,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let options = try labeling.scanOptions(sampling: sampling.options)
+        labeling.noteLicenses(options)
         let scanner: VideoScanner
         do {
             scanner = try VideoScanner(options: options, locator: labeling.locator())

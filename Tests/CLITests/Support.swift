@@ -110,3 +110,28 @@ final class PipeReader: @unchecked Sendable {
         return data
     }
 }
+
+/// Asserts every record in `file` (one JSON object, or JSON Lines) validates against
+/// Schemas/report.schema.json, with the pinned jsonschema of the build-time venv.
+func assertValidReports(_ file: String, _ where_: StaticString = #filePath, _ line: UInt = #line) throws {
+    let python = repoRoot.appendingPathComponent(".build/tools-venv/bin/python")
+    let check = try runProcess(python, ["-c", """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        text = open(sys.argv[2]).read()
+        try:
+            records = [json.loads(text)]
+        except ValueError:
+            records = [json.loads(l) for l in text.splitlines() if l.strip()]
+        for r in records:
+            jsonschema.validate(r, schema)
+        """, repoRoot.appendingPathComponent("Schemas/report.schema.json").path, file])
+    XCTAssertEqual(check.status, 0, check.stderr, file: where_, line: line)
+}
+
+/// A scratch folder for one test, removed by the caller's `defer`.
+func scratchFolder(_ name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-\(name)-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}

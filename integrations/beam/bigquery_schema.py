@@ -14,6 +14,20 @@ SCALARS = {"string": "STRING", "integer": "INTEGER", "number": "FLOAT", "boolean
 def resolve(node, defs):
     while "$ref" in node:
         node = defs[node["$ref"].split("/")[-1]]
+    if "allOf" in node:
+        # A shared shape narrowed by the others (a label summary whose label is one of
+        # a list): its properties, each narrowed where another part says more.
+        merged = {}
+        for part in node["allOf"]:
+            part = resolve(part, defs)
+            for k, v in part.items():
+                if k == "properties":
+                    merged.setdefault("properties", {})
+                    for name, prop in v.items():
+                        merged["properties"][name] = {**merged["properties"].get(name, {}), **resolve(prop, defs)}
+                else:
+                    merged.setdefault(k, v)
+        return merged
     return node
 
 

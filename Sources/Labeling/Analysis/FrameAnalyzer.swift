@@ -41,6 +41,9 @@ extension FrameAnalyzer {
 struct AnalyzedFrame {
     /// What the report keeps of the frame.
     var scores: FrameScores
+    /// The upright frame's display size (for boxes in frame coordinates).
+    var frameWidth: Int
+    var frameHeight: Int
     /// The topic classifier's 1000 ImageNet probabilities, for the moderation labels
     /// made of ImageNet classes. Dropped once the frame is done: 4 KB a frame.
     var imagenet: [Float]? = nil

@@ -11,7 +11,7 @@ public enum HTMLWriter {
     /// (1,800 frames) near 8 MB of page.
     public static let thumbnailWidth = 160
     /// A box drawn over a thumbnail, in the upright frame's coordinates normalised
-    /// to 0-1 (faces, text lines, detections carry these once their analyzers exist).
+    /// to 0-1 (the analyzers' faces, text lines and detections are drawn too).
     public struct Overlay: Sendable {
         public var x: Double, y: Double, width: Double, height: Double
         public var label: String
@@ -38,7 +38,7 @@ public enum HTMLWriter {
 
         // Flags first: what a moderator acts on.
         h += "<section id=flags><h2>Flags</h2>\n"
-        let flagged = report.summary.moderation.filter(\.flagged)
+        let flagged = report.thresholdedLabels.filter(\.flagged)
         if flagged.isEmpty { h += "<p class=none>No moderation label is flagged.</p>\n" }
         for m in flagged {
             h += "<div class=flag><b>\(esc(m.label))</b> max \(score(m.maxScore)) (threshold \(round4(m.threshold)))<ul>"
@@ -59,17 +59,17 @@ public enum HTMLWriter {
         func x(_ t: Double) -> String { String(format: "%.1f", t / duration * width) }
         func y(_ v: Double) -> String { String(format: "%.1f", (1 - min(1, max(0, v))) * (height - 4) + 2) }
         h += "<section id=timelines><h2>Moderation timelines</h2>\n"
-        for m in report.summary.moderation {
+        for m in report.thresholdedLabels {
             h += "<div class=timeline data-label=\"\(esc(m.label))\"><h3>\(esc(m.label)) <small>max \(score(m.maxScore)), threshold \(round4(m.threshold))\(m.flagged ? ", flagged" : "")</small></h3>\n"
             h += "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" preserveAspectRatio=none role=img aria-label=\"\(esc(m.label)) score over time\">"
             for s in report.segments where s.kind == "moderation" && s.label == m.label {
                 h += "<a href=\"#f\(frameAt(s.startS))\"><rect class=seg x=\"\(x(s.startS))\" y=0 width=\"\(String(format: "%.1f", max(1, (s.endS - s.startS) / duration * width)))\" height=\"\(Int(height))\"><title>\(timecode(s.startS))–\(timecode(s.endS))</title></rect></a>"
             }
             h += "<line class=threshold x1=0 x2=\"\(Int(width))\" y1=\"\(y(m.threshold))\" y2=\"\(y(m.threshold))\"/>"
-            let points = frames.map { "\(x($0.timeS)),\(y($0.moderation[m.label] ?? 0))" }.joined(separator: " ")
+            let points = frames.map { "\(x($0.timeS)),\(y($0.score(of: m.label) ?? 0))" }.joined(separator: " ")
             if !points.isEmpty { h += "<polyline class=score points=\"\(points)\"/>" }
             for (i, f) in frames.enumerated() {
-                let v = f.moderation[m.label] ?? 0
+                let v = f.score(of: m.label) ?? 0
                 h += "<a href=\"#f\(i)\"><circle class=\"pt\(v >= m.threshold ? " over" : "")\" cx=\"\(x(f.timeS))\" cy=\"\(y(v))\" r=3><title>\(timecode(f.timeS)) \(score(v))</title></circle></a>"
             }
             h += "</svg></div>\n"
@@ -108,29 +108,44 @@ public enum HTMLWriter {
             h += "</p></section>\n"
         }
 
+        // On-screen text: every distinct line with where it was first and last read.
+        if let lines = report.summary.text {
+            h += "<section id=text><h2>On-screen text</h2>\n"
+            if lines.isEmpty { h += "<p class=none>No text was read.</p>\n" } else {
+                h += "<table class=text><tr><th>text</th><th>first</th><th>last</th><th>frames</th><th>score</th></tr>"
+                for l in lines {
+                    h += "<tr><td>\(esc(l.text))</td><td><a href=\"#f\(frameAt(l.firstS))\">\(timecode(l.firstS))</a></td><td><a href=\"#f\(frameAt(l.lastS))\">\(timecode(l.lastS))</a></td><td>\(l.frames)</td><td>\(score(l.maxScore))</td></tr>"
+                }
+                h += "</table>\n"
+            }
+            h += "</section>\n"
+        }
+
         // Every sampled frame.
         h += "<section id=frames><h2>Frames (\(frames.count))</h2>\n<div class=grid>\n"
         for (i, f) in frames.enumerated() {
-            let over = report.summary.moderation.filter { (f.moderation[$0.label] ?? 0) >= $0.threshold }.map(\.label)
+            let over = report.thresholdedLabels.filter { (f.score(of: $0.label) ?? 0) >= $0.threshold }.map(\.label)
             h += "<figure id=f\(i) class=\"frame\(over.isEmpty ? "" : " over")\"><div class=thumb>"
             if i < thumbnails.count, !thumbnails[i].jpeg.isEmpty {
                 let t = thumbnails[i]
                 h += "<img alt=\"frame at \(timecode(f.timeS))\(t.blurred ? " (blurred)" : "")\" width=\(t.width) height=\(t.height) src=\"data:image/jpeg;base64,\(Data(t.jpeg).base64EncodedString())\">"
                 if t.blurred { h += "<span class=blurred>blurred</span>" }
             }
-            // The faces analyzer's boxes, then the caller's.
+            // The analyzers' boxes (faces, text lines, body parts), then the caller's.
             // A report read back from a file is untrusted: a box of another length is skipped.
-            let faces = (f.faces ?? []).filter { $0.box.count == 4 }.map {
-                Overlay(x: $0.box[0], y: $0.box[1], width: $0.box[2] - $0.box[0], height: $0.box[3] - $0.box[1],
-                        label: "face \(score($0.score))", kind: "face")
+            func overlay(_ box: [Double], _ label: String, _ kind: String) -> Overlay? {
+                box.count == 4 ? Overlay(x: box[0], y: box[1], width: box[2] - box[0], height: box[3] - box[1], label: label, kind: kind) : nil
             }
-            for o in faces + overlays(i) {
+            let boxes = (f.faces ?? []).compactMap { overlay($0.box, "face \(score($0.score))", "face") }
+                + (f.text ?? []).compactMap { overlay($0.box, "text \($0.text) \(score($0.score))", "text") }
+                + (f.detections ?? []).compactMap { overlay($0.box, "\($0.label) \(score($0.score))", "detection") }
+            for o in boxes + overlays(i) {
                 h += String(format: "<span class=\"box %@\" style=\"left:%.1f%%;top:%.1f%%;width:%.1f%%;height:%.1f%%\" title=\"%@\"></span>",
                             esc(o.kind), o.x * 100, o.y * 100, o.width * 100, o.height * 100, esc(o.label))
             }
             let top = f.topics.first.map { "\(esc($0.label)) \(score($0.score))" } ?? ""
             h += "</div><figcaption><b>\(timecode(f.timeS))</b>\(f.keyFrame ? " key" : "")<br>\(top)"
-            for label in over { h += "<br><span class=over>\(esc(label)) \(score(f.moderation[label] ?? 0))</span>" }
+            for label in over { h += "<br><span class=over>\(esc(label)) \(score(f.score(of: label) ?? 0))</span>" }
             h += "</figcaption></figure>\n"
         }
         h += "</div></section>\n</body></html>\n"
@@ -153,7 +168,7 @@ public enum HTMLWriter {
         public init(_ r: LoadedReport, page: String?) {
             path = r.path
             self.page = page
-            flags = r.report?.summary.moderation.filter(\.flagged).map { ($0.label, $0.maxScore) } ?? []
+            flags = r.report?.thresholdedLabels.filter(\.flagged).map { ($0.label, $0.maxScore) } ?? []
             topTopic = r.report?.summary.topics.first.map { ($0.label, $0.score) }
             durationS = r.report?.video.durationS
             error = r.report == nil ? (r.error ?? "failed") : nil

@@ -7,6 +7,8 @@ public enum TextWriter {
     public static let topTopics = 5
     /// Cuts listed on the shots line; the JSON report has them all.
     public static let maxCutsListed = 10
+    /// Distinct text lines listed per file.
+    public static let maxTextLines = 20
 
     /// One file's block (a report or an error record), ending with a newline.
     public static func block(_ r: LoadedReport) -> String {
@@ -18,7 +20,7 @@ public enum TextWriter {
         head += "  \(v.width)x\(v.height) \(v.codec)"
         lines.append(head)
         lines.append("  sampled \(report.sampling.framesSampled) frame\(report.sampling.framesSampled == 1 ? "" : "s") (\(samplingText(report.sampling)))")
-        let flagged = report.summary.moderation.filter(\.flagged)
+        let flagged = report.thresholdedLabels.filter(\.flagged)
         if flagged.isEmpty {
             lines.append("  flags: none")
         } else {
@@ -42,6 +44,21 @@ public enum TextWriter {
             lines.append(p.framesWithFaces == 0 ? "  faces: none"
                          : "  faces: in \(p.framesWithFaces) of \(report.sampling.framesSampled) frames (\(Int((p.faceFrameFraction * 100).rounded()))%), at most \(p.maxFaces) at once")
         }
+        if let text = report.summary.text {
+            if text.isEmpty { lines.append("  text: none") } else {
+                lines.append("  text")
+                for l in text.prefix(maxTextLines) {
+                    lines.append("    \(timecode(l.firstS))–\(timecode(l.lastS))  \(l.text)")
+                }
+                if text.count > maxTextLines { lines.append("    ... \(text.count - maxTextLines) more (the JSON report has them all)") }
+            }
+        }
+        if let nudity = report.summary.nudity {
+            let parts = report.frames?.flatMap { $0.detections ?? [] }.map(\.label) ?? []
+            let counts = Dictionary(parts.map { ($0, 1) }, uniquingKeysWith: +)
+            lines.append("  body parts: " + (counts.isEmpty ? "none" : counts.keys.sorted().map { "\($0) in \(counts[$0]!)" }.joined(separator: ", "))
+                         + (nudity.contains(where: \.flagged) ? "" : " (no nudity flagged)"))
+        }
         if report.summary.cues != nil {
             let black = report.segments.filter { $0.kind == "cue" && $0.label == Report.blackFramesLabel }
             lines.append("  black frames: " + (black.isEmpty ? "none" : black.map { "\(timecode($0.startS))–\(timecode($0.endS))" }.joined(separator: ", ")))
@@ -63,7 +80,7 @@ public enum TextWriter {
     public static func batchSummary(labelled: Int, failed: Int, flagged: [String: [String]]) -> String {
         let n = labelled + failed
         var lines = ["\(n) file\(n == 1 ? "" : "s"): \(labelled) labelled, \(failed) failed"]
-        for label in Taxonomy.moderation.map(\.name) where flagged[label] != nil {
+        for label in Taxonomy.moderation.map(\.name) + NudityTaxonomy.labels.map(\.name) where flagged[label] != nil {
             lines.append("  flagged \(label): \(flagged[label]!.sorted().joined(separator: ", "))")
         }
         return lines.joined(separator: "\n") + "\n"

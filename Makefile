@@ -194,7 +194,18 @@ install-nudenet: models
 	install -m 644 Models/optional/nudenet-320n.onnx Models/optional/nudenet-320n.LICENSE.txt $(PREFIX)/share/vidlabel/models/optional/
 	@echo "installed NudeNet 320n (AGPL-3.0: see $(PREFIX)/share/vidlabel/models/optional/nudenet-320n.LICENSE.txt) for --analyzers ...,nudity"
 
-bench: build models venv
+# The bench's Python peers beyond the tools venv (rapidocr's PP-OCR pipeline for the
+# faces-and-text row), in their own venv so make test and make demo never fetch them.
+BVENV := .build/bench-venv
+$(BVENV)/.stamp: Tools/bench-requirements.txt Tools/requirements.txt
+	@echo "bench-venv: installing the pinned Python peers of make bench into $(BVENV)"
+	python3 -m venv $(BVENV)
+	Tools/heartbeat.sh bench-venv $(BVENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+	  -r Tools/bench-requirements.txt | grep --line-buffered -E "^Successfully" || true
+	@$(BVENV)/bin/python -c "import rapidocr, av, onnxruntime" || { echo "bench-venv: pip install failed" >&2; exit 1; }
+	@touch $@
+
+bench: build models venv $(BVENV)/.stamp
 	@command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 	Tools/bench.sh
 

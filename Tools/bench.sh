@@ -5,7 +5,8 @@
 #   3. engine: `vidlabel bench-model` vs onnxruntime, per model, batch 1/8, threads 1/2 (the
 #      kernel set this CPU picks), then batch 1 / 1 thread with every kernel set the CPU runs;
 #      the GEMM on open_nsfw's shapes against this CPU's FMA peak, measured here (Tools/fma_peak.c)
-#   4. end to end: `vidlabel scan` vs a Python PyAV + onnxruntime pipeline (Tools/pipeline.py)
+#   4. end to end: `vidlabel scan` vs a Python PyAV + onnxruntime pipeline (Tools/pipeline.py), and
+#      scan with faces and text vs the same job in Python (Tools/pipeline_faces_text.py: rapidocr's pipeline)
 #   5. HTML report: page bytes for 1 min, 10 min and 1 hour of video, and the time --html adds
 # Speed is printed, never asserted: the tests do not time anything.
 set -euo pipefail
@@ -97,9 +98,12 @@ for m in open-nsfw efficientnet-lite0 mobilenet-v2; do
   done
 done
 
-echo "== detectors: MTCNN, 1 thread, $isa kernels, 8 alternating burst pairs of 8 runs (P-Net on a 640x360 frame, R-Net and O-Net on batches of face candidates)"
+echo "== detectors: 1 thread, $isa kernels, 8 alternating burst pairs of 8 runs: MTCNN (P-Net on a 640x360 frame, R-Net and O-Net"
+echo "   on batches of face candidates), PP-OCR (detection on a 1080p frame's 960x544 picture, recognition of a 320 px line,"
+echo "   the orientation classifier), NudeNet 320n (YOLOv8n). Target: ratio <= 1.0"
 printf "%-20s %-12s %10s %10s %7s\n" model input vidlabel onnxrt ratio
-for row in "mtcnn-pnet 1 640x360" "mtcnn-rnet 16 -" "mtcnn-onet 8 -"; do
+for row in "mtcnn-pnet 1 640x360" "mtcnn-rnet 16 -" "mtcnn-onet 8 -" "ppocr-det 1 960x544" "ppocr-rec 1 320x48" "ppocr-cls 1 192x48" \
+           "optional/nudenet-320n 1 320x320"; do
   read -r m batch size <<< "$row"
   sizearg=(); [ "$size" = - ] || sizearg=(--size "$size")
   ours=(); peer=()
@@ -109,7 +113,7 @@ for row in "mtcnn-pnet 1 640x360" "mtcnn-rnet 16 -" "mtcnn-onet 8 -"; do
   done
   input=$([ "$size" = - ] && echo "batch $batch" || echo "$size")
   $PY -c "import statistics,sys; o=statistics.median(map(float,sys.argv[3].split())); p=statistics.median(map(float,sys.argv[4].split())); print(f'{sys.argv[1]:<20} {sys.argv[2]:<12} {o:10.2f} {p:10.2f} {o/p:7.3f}')" \
-    "$m" "$input" "${ours[*]}" "${peer[*]}"
+    "${m#optional/}" "$input" "${ours[*]}" "${peer[*]}"
 done
 
 echo "== GEMM: open_nsfw's conv shapes (single-Conv models, Tools/conv_shapes.py), 1 thread, best of 20, $isa kernels, % of the $isa peak ($peak GFLOP/s)"
@@ -142,6 +146,13 @@ ours=$(median3 $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan
 peer=$(median3 $PY Tools/pipeline.py $DIR/clip60.mp4 Models)
 printf "vidlabel scan %.3f s   python pyav+onnxruntime %.3f s   ratio %s (target <= 0.5)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
 printf "vidlabel scan peak RSS %d KB (target <= 153600 KB, 150 MiB)\n" "$(rss $BIN scan $DIR/clip60.mp4 --threads 2 -o /tmp/vidlabel-bench-scan.json)"
+
+echo "== end to end with faces and text: the same clip, --analyzers moderation,topics,faces,text, 2 threads, vs the same job in Python"
+echo "   (Tools/pipeline_faces_text.py: PyAV, onnxruntime, our MTCNN nets, rapidocr 3.10.0's own PP-OCR pipeline), whole processes"
+ours=$(median3 $BIN scan $DIR/clip60.mp4 --threads 2 --analyzers moderation,topics,faces,text -o /tmp/vidlabel-bench-scan.json)
+peer=$(median3 .build/bench-venv/bin/python Tools/pipeline_faces_text.py $DIR/clip60.mp4 Models)
+printf "vidlabel scan %.3f s   python pyav+onnxruntime+rapidocr %.3f s   ratio %s (target <= 0.6)\n" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+printf "vidlabel scan with faces and text: peak RSS %d KB\n" "$(rss $BIN scan $DIR/clip60.mp4 --threads 2 --analyzers moderation,topics,faces,text -o /tmp/vidlabel-bench-scan.json)"
 
 echo "== HTML report: page size, and the wall time --html adds to scan (2 threads, key frames, median of 3)"
 [ -s "$DIR/clip3600.mp4" ] || ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=10 -t 3600 \

@@ -46,10 +46,15 @@ final class TextCLITests: XCTestCase {
         }
         try assertValidReports(out.path)
 
-        // For people: the lines with where they were read.
-        let text = try vidlabel(["scan", fixture("page.mp4"), "--format", "text"] + analyzers)
+        // For people: the lines with where they were read, in the text summary and the
+        // HTML page (a table of lines; each line's box drawn on the thumbnails).
+        let html = dir.appendingPathComponent("page.html")
+        let text = try vidlabel(["scan", fixture("page.mp4"), "--format", "text", "--html", html.path] + analyzers)
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("  text\n    00:00:00.000–00:00:01.000  Region-based segmentation"), text.stdout)
+        let pageHTML = try String(contentsOf: html, encoding: .utf8)
+        XCTAssertTrue(pageHTML.contains("<h2>On-screen text</h2>") && pageHTML.contains("<td>Region-based segmentation</td>"), "no text table")
+        XCTAssertEqual(pageHTML.components(separatedBy: "class=\"box text\"").count - 1, 10, "five lines boxed on each of two thumbnails")
     }
 
     func testDiffAndPolicySeeText() throws {

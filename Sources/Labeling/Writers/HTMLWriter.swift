@@ -59,7 +59,8 @@ public enum HTMLWriter {
         func x(_ t: Double) -> String { String(format: "%.1f", t / duration * width) }
         func y(_ v: Double) -> String { String(format: "%.1f", (1 - min(1, max(0, v))) * (height - 4) + 2) }
         h += "<section id=timelines><h2>Moderation timelines</h2>\n"
-        for m in report.thresholdedLabels {
+        // Nudity's second-level labels would repeat their parent's line; their flags are above.
+        for m in report.thresholdedLabels where m.label.split(separator: ".").count <= 2 {
             h += "<div class=timeline data-label=\"\(esc(m.label))\"><h3>\(esc(m.label)) <small>max \(score(m.maxScore)), threshold \(round4(m.threshold))\(m.flagged ? ", flagged" : "")</small></h3>\n"
             h += "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" preserveAspectRatio=none role=img aria-label=\"\(esc(m.label)) score over time\">"
             for s in report.segments where s.kind == "moderation" && s.label == m.label {

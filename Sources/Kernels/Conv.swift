@@ -36,10 +36,10 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     // `zeros` holds kw*Cg zeros for ungrouped convs (PreparedWeights): a whole window row of padding.
     let rowTaps = gather && f.groups == 1 && win.dilation.w == 1
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))
-    // Big K (deep 3x3 and 1x1 layers): K in blocks of at most KC, so one filter
-    // micro-panel (KC x NR) stays in L1 while all the task's row tiles pass it;
-    // partial sums wait in y between blocks.
-    let chunks = !gather && k > 2 * KC ? kBlocks(taps: taps, cg: cg) : []
+    // Big K (deep 3x3 and 1x1 layers), where the set blocks K (`kBlockedAbove`): K
+    // in blocks of at most KC, so one filter micro-panel (KC x NR) stays in L1 while
+    // all the task's row tiles pass it; partial sums wait in y between blocks.
+    let chunks = !gather && k > kBlockedAbove ? kBlocks(taps: taps, cg: cg) : []
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)

@@ -12,6 +12,11 @@ let VB = 32
 /// GEMM tile columns: two vectors.
 package let NR = 16
 
+/// K depths above which convs are computed in K blocks of KC (Conv.swift):
+/// never: on Zen 4 every K-blocked conv ran faster streaming whole panels from L2 (3x3 64->64 at 40x40 2.03 -> 1.37 ms, 96->24 at
+/// 136x240 28.0 -> 19.1, 512->512 at 7x7 4.3 -> 3.25; VIDLABEL_PROFILE, best of 15).
+let kBlockedAbove = Int.max
+
 @inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
 @inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
 /// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).

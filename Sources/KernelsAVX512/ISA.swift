@@ -12,6 +12,10 @@ let VB = 64
 /// GEMM tile columns: two vectors.
 package let NR = 32
 
+/// K depths above which convs are computed in K blocks of KC (Conv.swift):
+/// above 2 KC: measured faster on Zen 5, where the set was tuned (a 32-wide panel row is 128 bytes).
+let kBlockedAbove = 2 * KC
+
 @inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
 @inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
 /// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).

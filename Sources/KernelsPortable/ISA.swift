@@ -16,6 +16,10 @@ let VB = 16
 /// GEMM tile columns: two vectors.
 package let NR = 8
 
+/// K depths above which convs are computed in K blocks of KC (Conv.swift):
+/// never, as the AVX2 set (not measured on its own: the set is the fallback).
+let kBlockedAbove = Int.max
+
 @inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c + a * b }
 @inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c + a * b }
 /// clamp(v, lo, hi) per lane: maxps + minps (see CSIMD/simd_ops.h).

@@ -60,6 +60,7 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Big K: in K blocks in the sets that block K (AVX-512, `kBlockedAbove`), whole elsewhere.
     func testConvLargeChannelsCrossesKBlock() throws {
         let x = Tensor.random([1, 64, 9, 10], seed: 11)
         let w = Tensor.random([19, 64, 3, 3], seed: 12)

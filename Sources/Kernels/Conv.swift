@@ -79,6 +79,14 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                     }
                                 }
                             }
+                            // The activation once per chunk, over this task's columns of its rows
+                            // (per tile it cost a call and a switch for every 6 x 16 outputs).
+                            if !e.activation.isNone {
+                                let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
+                                var te = e
+                                te.residual = e.residual.map { $0 + c0 * MR * s.m + c0Col }
+                                activateTile(y + c0 * MR * s.m + c0Col, ldc: s.m, rows: min(c1 * MR, rows) - c0 * MR, cols: c1Col - c0Col, te)
+                            }
                             c0 = c1
                         }
                     }
@@ -195,6 +203,14 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 convTile(ptrs, taps: 1, cin: cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
+                        }
+                        // The activation once the tile's last panel block is done, over this
+                        // task's columns of its rows.
+                        if b1 == pHi && !e.activation.isNone {
+                            let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
+                            var te = e
+                            te.residual = e.residual.map { $0 + m0 * s.m + c0Col }
+                            activateTile(y + m0 * s.m + c0Col, ldc: s.m, rows: tileRows, cols: c1Col - c0Col, te)
                         }
                     }
                     b0 = b1
@@ -380,6 +396,8 @@ func depthwiseOutputRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ s: ConvSh
             depthwisePixel(taps, n, c: c, weights: weights, epilogue: e, out: ox * c, y: y)
         }
     }
+    // The activation over the whole row, once it is stored.
+    if !e.activation.isNone { activateStored(y, s.ow * c, e, residual: e.residual) }
 }
 
 /// One output pixel of a depthwise conv from an explicit tap list (edge pixels, any
@@ -434,10 +452,7 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
     }
     put(0, a0)
     if k > 1 { put(1, a1); put(2, a2); put(3, a3) }
-    if !e.activation.isNone {
-        let at = out + ch, n = k > 1 ? 4 * w : lanes
-        activateStored(y + at, n, e, residual: e.residual.map { $0 + at })
-    }
+
 }
 
 /// The interior pixels `span` of one depthwise output row (C a multiple of 8).
@@ -527,9 +542,7 @@ func depthwiseChunk<T: KernelVector>(_: T.Type, _ n: Int, _ rows: UnsafePointer<
     }
     put(0, a0)
     if n > 1 { put(1, a1); put(2, a2); put(3, a3) }
-    if !e.activation.isNone {
-        for j in 0..<n { activateStored(y + at + j * c, T.scalarCount, e, residual: e.residual.map { $0 + at + j * c }) }
-    }
+
 }
 
 /// Max or average pooling on NHWC, SIMD across channels (the set's vectors).

@@ -109,10 +109,10 @@ func activate<T: KernelVector>(_ v: T, _ a: Activation) -> T {
 
 /// An epilogue's work on one vector of outputs whose bias is already added: the
 /// residual (when it comes before the activation, or when there is none), then
-/// the clamp. The activation is applied by `activateStored` once the row is
-/// stored: inlined here, its polynomials made every store site of the conv
-/// kernels large enough to slow the plain bias+clamp epilogues 1.3-2.5x
-/// (measured on MobileNetV2).
+/// the clamp. The activation is applied by `activateStored`/`activateTile` once a
+/// chunk of rows is stored: inlined here, its polynomials made every store site of
+/// the conv kernels large enough to slow the plain bias+clamp epilogues 1.3-2.5x
+/// (measured on MobileNetV2), and per tile its call cost as much as a GELU.
 @inline(__always)
 func finish<T: KernelVector>(_ v: T, residual: T?, _ e: Epilogue) -> T {
     var v = v
@@ -131,7 +131,7 @@ extension Activation {
 
 /// The epilogue's activation on `n` stored outputs at p, then the residual when it
 /// comes after the activation (its outputs at `residual`). Kernels call it (or
-/// `activateTile`) after storing when `e.activation` is not none.
+/// `activateTile`) after storing a chunk of rows when `e.activation` is not none.
 @inline(never)
 func activateStored(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ e: Epilogue, residual: UnsafePointer<Float>?) {
     activateRun(p, n, e, residual: residual)

@@ -466,22 +466,44 @@ func depthwiseRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int
                   weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
     let padL = win.pads.l
     switch (win.kernel.h, win.kernel.w, win.stride.w, win.dilation.w) {
-    case (3, 3, 1, 1): depthwiseSpan(rows, span, kh: 3, kw: 3, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
-    case (3, 3, 2, 1): depthwiseSpan(rows, span, kh: 3, kw: 3, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
-    case (5, 5, 1, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
-    case (5, 5, 2, 1): depthwiseSpan(rows, span, kh: 5, kw: 5, sx: 2, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (3, 3, 1, 1): depthwiseSpan(Window3x3s1(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (3, 3, 2, 1): depthwiseSpan(Window3x3s2(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (5, 5, 1, 1): depthwiseSpan(Window5x5s1(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (5, 5, 2, 1): depthwiseSpan(Window5x5s2(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     // PP-OCR's large-kernel blocks (7x7) and its text recogniser's 1x7.
-    case (7, 7, 1, 1): depthwiseSpan(rows, span, kh: 7, kw: 7, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
-    case (1, 7, 1, 1): depthwiseSpan(rows, span, kh: 1, kw: 7, sx: 1, dx: 1, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (7, 7, 1, 1): depthwiseSpan(Window7x7s1(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
+    case (1, 7, 1, 1): depthwiseSpan(Window1x7s1(), rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     default:
-        depthwiseSpan(rows, span, kh: win.kernel.h, kw: win.kernel.w, sx: win.stride.w, dx: win.dilation.w, padL: padL, c: c,
-                      weights: weights, epilogue: e, y: y)
+        let any = AnyWindow(kh: win.kernel.h, kw: win.kernel.w, sx: win.stride.w, dx: win.dilation.w)
+        depthwiseSpan(any, rows, span, padL: padL, c: c, weights: weights, epilogue: e, y: y)
     }
 }
 
-@inline(__always)
-func depthwiseSpan(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, kh: Int, kw: Int, sx: Int, dx: Int, padL: Int,
-                   c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+/// A depthwise window's sizes (kernel height and width, horizontal stride and
+/// dilation). The fixed ones are types whose sizes are constants: `depthwiseSpan`
+/// is specialised for each, so its tap loops unroll. (As constant arguments to an
+/// inlined function they did too, until the 7x7 instance grew past the inliner's
+/// limit and ran the run-time loops: 17 ms where onnxruntime takes 7.)
+protocol DepthwiseWindow {
+    var kh: Int { get }
+    var kw: Int { get }
+    var sx: Int { get }
+    var dx: Int { get }
+}
+struct Window3x3s1: DepthwiseWindow { var kh: Int { 3 }; var kw: Int { 3 }; var sx: Int { 1 }; var dx: Int { 1 } }
+struct Window3x3s2: DepthwiseWindow { var kh: Int { 3 }; var kw: Int { 3 }; var sx: Int { 2 }; var dx: Int { 1 } }
+struct Window5x5s1: DepthwiseWindow { var kh: Int { 5 }; var kw: Int { 5 }; var sx: Int { 1 }; var dx: Int { 1 } }
+struct Window5x5s2: DepthwiseWindow { var kh: Int { 5 }; var kw: Int { 5 }; var sx: Int { 2 }; var dx: Int { 1 } }
+struct Window7x7s1: DepthwiseWindow { var kh: Int { 7 }; var kw: Int { 7 }; var sx: Int { 1 }; var dx: Int { 1 } }
+struct Window1x7s1: DepthwiseWindow { var kh: Int { 1 }; var kw: Int { 7 }; var sx: Int { 1 }; var dx: Int { 1 } }
+/// Any other window, its sizes read at run time.
+struct AnyWindow: DepthwiseWindow { let kh: Int, kw: Int, sx: Int, dx: Int }
+
+/// The interior pixels `span` of a row, four at a time, for one window type.
+@inline(never)
+func depthwiseSpan<W: DepthwiseWindow>(_ w: W, _ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, padL: Int,
+                                       c: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
+    let (kh, kw, sx, dx) = (w.kh, w.kw, w.sx, w.dx)
     var ox = span.lowerBound
     while ox + 4 <= span.upperBound {
         depthwisePixels(4, rows, ox: ox, kh: kh, kw: kw, sx: sx, dx: dx, padL: padL, c: c, weights: weights, epilogue: e, y: y)

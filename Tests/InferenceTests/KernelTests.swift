@@ -122,7 +122,9 @@ final class KernelTests: XCTestCase {
         var seed: UInt64 = 500
         // 43 channels: the 32-channel pass, one 8-channel step and a 3-channel tail.
         for c in [1, 3, 7, 43] {
-            for (k, s, pads, ceil) in [(3, 2, [0, 0, 1, 1], 0), (3, 2, [1, 1, 1, 1], 1), (2, 2, [0, 0, 0, 0], 1), (7, 1, [0, 0, 0, 0], 0), (3, 1, [1, 1, 1, 1], 0)] {
+            for (k, s, pads, ceil) in [(3, 2, [0, 0, 1, 1], 0), (3, 2, [1, 1, 1, 1], 1), (2, 2, [0, 0, 0, 0], 1), (7, 1, [0, 0, 0, 0], 0), (3, 1, [1, 1, 1, 1], 0),
+                                       // Stride 1 (pooled as runs of pixels): SAME_UPPER 2x2, YOLO's SPPF 5x5, lopsided pads.
+                                       (2, 1, [0, 0, 1, 1], 0), (5, 1, [2, 2, 2, 2], 0), (3, 1, [2, 0, 0, 2], 0)] {
                 for (h, w) in [(7, 7), (13, 11), (112, 112)] where h >= k {
                     seed += 1
                     let x = Tensor.random([2, c, h, w], seed: seed)

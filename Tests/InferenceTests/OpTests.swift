@@ -189,6 +189,7 @@ final class OpTests: XCTestCase {
             (24, 24, 2, 2, [0, 0, 0, 0], [0, 0], 1, 1), (24, 1, 2, 2, [0, 0, 0, 0], [0, 0], 1, 1),
             (5, 3, 3, 2, [1, 1, 1, 1], [1, 1], 1, 1), (6, 4, 3, 1, [0, 1, 2, 0], [0, 0], 2, 2),
             (17, 9, 4, 3, [1, 0, 2, 1], [2, 1], 1, 1), (3, 33, 1, 1, [0, 0, 0, 0], [0, 0], 1, 1),
+            (5, 3, 3, 3, [0, 0, 0, 0], [0, 0], 1, 1), (4, 6, 2, 2, [0, 0, 0, 0], [0, 0], 1, 2),
         ]
         var seed: UInt64 = 5000
         for (cin, cout, k, s, pads, outPad, dil, group) in cases {
@@ -196,15 +197,18 @@ final class OpTests: XCTestCase {
             let attrs: [String: Attribute] = ["kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads),
                                               "output_padding": .ints(outPad), "dilations": .ints([dil, dil]), "group": .int(group)]
             let consts: [String: Tensor] = ["w": Tensor.random([cin, cout / group, k, k], seed: seed), "b": Tensor.random([1, cout, 1, 1], seed: seed + 1)]
-            let nodes = [
-                Node(opType: "ConvTranspose", name: "t", inputs: ["x", "w"], outputs: ["t"], attributes: attrs),
-                Node(opType: "Add", name: "bias", inputs: ["t", "b"], outputs: ["a"]),
-                Node(opType: "Relu", name: "r", inputs: ["a"], outputs: ["y"]),
-            ]
-            for (h, w) in [(5, 7), (1, 1)] {
-                let values = try assertGraphMatchesReference(nodes, constants: consts, inputs: [("x", Tensor.random([2, cin, h, w], seed: seed + 2))],
-                                                             outputs: ["y"], tolerance: 1e-4, threads: [1, 2])
-                XCTAssertEqual(values["y"]!.shape[2], s * (h - 1) + outPad[0] + (k - 1) * dil + 1 - pads[0] - pads[2])
+            // With and without a bias (tiling windows write cols + bias, or cols alone).
+            for withBias in [true, false] {
+                let nodes = [
+                    Node(opType: "ConvTranspose", name: "t", inputs: ["x", "w"], outputs: ["t"], attributes: attrs),
+                    Node(opType: "Add", name: "bias", inputs: ["t", "b"], outputs: ["a"]),
+                    Node(opType: "Relu", name: "r", inputs: [withBias ? "a" : "t"], outputs: ["y"]),
+                ].filter { withBias || $0.opType != "Add" }
+                for (h, w) in [(5, 7), (1, 1)] {
+                    let values = try assertGraphMatchesReference(nodes, constants: consts, inputs: [("x", Tensor.random([2, cin, h, w], seed: seed + 2))],
+                                                                 outputs: ["y"], tolerance: 1e-4, threads: [1, 2])
+                    XCTAssertEqual(values["y"]!.shape[2], s * (h - 1) + outPad[0] + (k - 1) * dil + 1 - pads[0] - pads[2])
+                }
             }
         }
         XCTAssertThrowsError(try singleNodeModel("ConvTranspose", dynamic: [("x", [1, 2, 3, 4])], weights: ["w": Tensor.random([2, 2, 3, 3], seed: 1)],

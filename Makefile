@@ -34,8 +34,9 @@ all: build
 
 # Installs only the Debian packages that are missing; silent when all are there.
 # `make test` also needs a real browser (the HTML report is rendered headless)
-# and qemu-user (the kernel sets a CPU without AVX-512 or AVX2 would pick).
-TEST_PKGS   := chromium qemu-user
+# and qemu-user (the kernel sets a CPU without AVX-512 or AVX2 would pick), and
+# mate-backgrounds for a real landscape photo (the faces test's negatives).
+TEST_PKGS   := chromium qemu-user mate-backgrounds
 deps:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PKGS)"
 

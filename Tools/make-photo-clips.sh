@@ -12,6 +12,15 @@ for name in chelsea coffee astronaut page; do
     -fflags +bitexact -flags:v +bitexact -map_metadata -1 "$out/$name.mp4"
 done
 
+# A landscape with no one in it (a storm over fields and a road, from Debian's
+# mate-backgrounds, which `make test` installs), for the faces test's negatives.
+landscape=/usr/share/backgrounds/mate/nature/Storm.jpg
+if [ -f "$landscape" ]; then
+  ffmpeg -nostdin -hide_banner -loglevel error -y -loop 1 -framerate 25 -i "$landscape" -t 2 \
+    -vf "scale=1280:-2" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p \
+    -fflags +bitexact -flags:v +bitexact -map_metadata -1 "$out/landscape.mp4"
+fi
+
 # Technical cues: two real clips with one second of black between them, then a
 # photo, 640x360 at 25 fps: bikes 0-2 s, black 2-3 s, Big Buck Bunny 3-5 s
 # (letterboxed), coffee 5-7 s. Black frames are at 2-3 s; shots start at 0, 2, 3

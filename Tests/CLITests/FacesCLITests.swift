@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// `scan --analyzers moderation,topics,faces` on clips of real photos: the astronaut's
-/// face where it is in the picture, none in the cat or the coffee cup; the report
+/// face where it is in the picture, none in the cat, the coffee cup or a landscape; the report
 /// validates against the schema, and a misspelt analyzer fails closed.
 final class FacesCLITests: XCTestCase {
     let analyzers = ["--analyzers", "moderation,topics,faces"]
@@ -10,12 +10,14 @@ final class FacesCLITests: XCTestCase {
     func testAstronautFaceIsFoundWhereItIs() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-faces-\(getpid()).jsonl")
         defer { try? FileManager.default.removeItem(at: out) }
-        let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("chelsea.mp4"), fixture("coffee.mp4"), "-o", out.path] + analyzers)
+        // The landscape: Debian's mate-backgrounds Storm.jpg (Tools/make-photo-clips.sh).
+        let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("chelsea.mp4"), fixture("coffee.mp4"), fixture("landscape.mp4"),
+                              "-o", out.path] + analyzers)
         XCTAssertEqual(r.status, 0, r.stderr)
         let reports = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }
-        XCTAssertEqual(reports.count, 3)
+        XCTAssertEqual(reports.count, 4)
         func frames(_ report: [String: Any]) -> [[String: Any]] { report["frames"] as? [[String: Any]] ?? [] }
         func people(_ report: [String: Any]) -> [String: Any] { (report["summary"] as? [String: Any])?["people"] as? [String: Any] ?? [:] }
 

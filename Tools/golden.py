@@ -73,6 +73,18 @@ def main():
     face_golden(models, out, photos)
 
 
+def write_case(out, model, case, x, names, ys):
+    """A multi-output golden case (Tests/InferenceTests/Support.swift reads it): a JSON
+    header line, the float32 input, then every output in graph order."""
+    header = {"model": model, "case": case, "input_shape": list(x.shape),
+              "outputs": [{"name": n, "shape": list(y.shape)} for n, y in zip(names, ys)]}
+    with open(os.path.join(out, f"{model}-{case}.bin"), "wb") as f:
+        f.write((json.dumps(header) + "\n").encode())
+        f.write(np.ascontiguousarray(x).astype("<f4").tobytes())
+        for y in ys:
+            f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
+
+
 def mtcnn_input(img, box, size):
     """A crop of img (box: left, top, right, bottom) at size (w, h), RGB, (x - 127.5) / 128, CHW."""
     x = np.asarray(img.crop(box).resize(size, Image.BILINEAR), np.float32)
@@ -100,13 +112,7 @@ def mtcnn_golden(models, out, photos):
         sess = ort.InferenceSession(os.path.join(models, model + ".onnx"), opts, providers=["CPUExecutionProvider"])
         names = [o.name for o in sess.get_outputs()]
         ys = [y.astype(np.float32) for y in sess.run(names, {"input": x.astype(np.float32)})]
-        header = {"model": model, "case": case, "input": "input", "input_shape": list(x.shape),
-                  "outputs": [{"name": n, "shape": list(y.shape)} for n, y in zip(names, ys)]}
-        with open(os.path.join(out, f"{model}-{case}.bin"), "wb") as f:
-            f.write((json.dumps(header) + "\n").encode())
-            f.write(np.ascontiguousarray(x).astype("<f4").tobytes())
-            for y in ys:
-                f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
+        write_case(out, model, case, x, names, ys)
         probs = ys[names.index("probs")]
         print(f"golden: {model:20s} {case:22s} face probability max {probs[:, 1].max():.4f}")
 

@@ -12,13 +12,14 @@ input, then every output in graph order.
 
 Usage: golden_detectors.py MODELS_DIR OUT_DIR
 """
-import json
 import os
 import sys
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
+
+from golden import write_case
 
 
 def chw(img, size, mean, std):
@@ -30,16 +31,6 @@ def chw(img, size, mean, std):
 def ocr_input(img, size):
     # PP-OCR's detection and recognition normalisation: (x / 255 - 0.5) / 0.5.
     return chw(img, size, 0.5, 0.5)
-
-
-def write_case(out, model, case, x, names, ys):
-    header = {"model": model, "case": case, "input_shape": list(x.shape),
-              "outputs": [{"name": n, "shape": list(y.shape)} for n, y in zip(names, ys)]}
-    with open(os.path.join(out, f"{model}-{case}.bin"), "wb") as f:
-        f.write((json.dumps(header) + "\n").encode())
-        f.write(np.ascontiguousarray(x).astype("<f4").tobytes())
-        for y in ys:
-            f.write(np.ascontiguousarray(y).astype("<f4").tobytes())
 
 
 def main():

@@ -10,11 +10,15 @@ import KernelSupport
 protocol BinaryOperator: Operator {
     /// The kernels' operation.
     static var op: BinaryOp { get }
+    /// Every binary op's attributes are its two inputs' checks alone.
+    init(attrs: Attributes)
 }
 
 extension BinaryOperator {
     static var inputCount: ClosedRange<Int> { 2...2 }
     static var layout: LayoutRule { .flexible }
+
+    init(node: Node, opset: Int) throws { self.init(attrs: try binaryAttributes(node)) }
 
     /// Both inputs float32, or both int64 (Pow: float32 only).
     func outputTypes(_ types: [ElementType?]) throws -> [ElementType] {
@@ -141,7 +145,6 @@ struct AddOp: BinaryOperator {
     static let sinceOpset = 1
     static let op = BinaryOp.add
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try binaryAttributes(node) }
 }
 
 struct SubOp: BinaryOperator {
@@ -149,7 +152,6 @@ struct SubOp: BinaryOperator {
     static let sinceOpset = 1
     static let op = BinaryOp.sub
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try binaryAttributes(node) }
 }
 
 struct MulOp: BinaryOperator {
@@ -157,7 +159,6 @@ struct MulOp: BinaryOperator {
     static let sinceOpset = 1
     static let op = BinaryOp.mul
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try binaryAttributes(node) }
 }
 
 struct DivOp: BinaryOperator {
@@ -165,7 +166,6 @@ struct DivOp: BinaryOperator {
     static let sinceOpset = 1
     static let op = BinaryOp.div
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try binaryAttributes(node) }
 }
 
 /// Pow: float base and exponent (a constant 2 after a Sub is a LayerNorm's
@@ -175,5 +175,4 @@ struct PowOp: BinaryOperator {
     static let sinceOpset = 7
     static let op = BinaryOp.pow
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try binaryAttributes(node) }
 }

@@ -2,7 +2,7 @@ import KernelSupport
 
 /// Expand: the input broadcast (both ways, numpy rules) with an int64 shape known
 /// when the plan is built.
-struct ExpandOp: Operator {
+struct ExpandOp: StridedCopyOperator {
     static let opType = "Expand"
     static let sinceOpset = 8
     static let inputCount = 2...2
@@ -28,18 +28,5 @@ struct ExpandOp: Operator {
         }
         _ = try elementCount(out, "node '\(attrs.node.name)' output")
         return StridedCopy(shape: out, strides: Reference.stridesFor(x, rank: out.count), base: 0)
-    }
-
-    func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] { try copy(try shape(shapes, 0, attrs), constants).shape }
-
-    func reference(_ inputs: [Tensor?]) throws -> Tensor {
-        let x = try tensor(inputs, 0, attrs)
-        return try copy(x.shape, inputs).apply(x)
-    }
-
-    func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
-        let c = try copy(l.inputShapes[0], l.constants)
-        let x = try l.input(0), y = l.output
-        return ({ arena in c.run(x.pointer(arena), y.pointer(arena)) }, 0)
     }
 }

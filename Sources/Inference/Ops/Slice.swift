@@ -3,7 +3,7 @@ import KernelSupport
 /// Slice: starts, ends, axes and steps as attributes (opset < 10) or int64 inputs
 /// (10 on), which must be known when the plan is built. Bounds are clamped as the
 /// spec says, so INT64_MAX ("to the end") and INT64_MIN never overflow.
-struct SliceOp: Operator {
+struct SliceOp: StridedCopyOperator {
     static let opType = "Slice"
     static let sinceOpset = 1
     static let inputCount = 1...5
@@ -81,20 +81,5 @@ struct SliceOp: Operator {
             shape[a] = count
         }
         return StridedCopy(shape: shape, strides: strides, base: base)
-    }
-
-    func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] {
-        try copy(try shape(shapes, 0, attrs), constants).shape
-    }
-
-    func reference(_ inputs: [Tensor?]) throws -> Tensor {
-        let x = try tensor(inputs, 0, attrs)
-        return try copy(x.shape, inputs).apply(x)
-    }
-
-    func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
-        let c = try copy(l.inputShapes[0], l.constants)
-        let x = try l.input(0), y = l.output
-        return ({ arena in c.run(x.pointer(arena), y.pointer(arena)) }, 0)
     }
 }

@@ -49,3 +49,25 @@ func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
     if n >= 64 { dst.update(from: src, count: n); return }
     for i in 0..<n { dst[i] = src[i] }
 }
+
+/// An op that is one strided copy of its first input, worked out from that input's
+/// shape and the constant inputs (Slice, Expand): shape, reference and lowering follow.
+protocol StridedCopyOperator: Operator {
+    /// The copy for input shape `x`; throws on bad or non-constant parameters.
+    func copy(_ x: [Int], _ constants: [Tensor?]) throws -> StridedCopy
+}
+
+extension StridedCopyOperator {
+    func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] { try copy(try shape(shapes, 0, attrs), constants).shape }
+
+    func reference(_ inputs: [Tensor?]) throws -> Tensor {
+        let x = try tensor(inputs, 0, attrs)
+        return try copy(x.shape, inputs).apply(x)
+    }
+
+    func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
+        let c = try copy(l.inputShapes[0], l.constants)
+        let x = try l.input(0), y = l.output
+        return ({ arena in c.run(x.pointer(arena), y.pointer(arena)) }, 0)
+    }
+}

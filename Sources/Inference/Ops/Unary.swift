@@ -10,6 +10,9 @@ protocol UnaryActivation: ActivationOperator {
 }
 
 extension UnaryActivation {
+    static var inputCount: ClosedRange<Int> { 1...1 }
+    static var layout: LayoutRule { .followsInput }
+
     func outputShape(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [Int] {
         guard epilogue(constants) != nil else { throw attrs.fail("its bounds must be constant") }
         return try shape(shapes, 0, attrs)
@@ -28,6 +31,15 @@ extension UnaryActivation {
     }
 }
 
+/// An activation with no attributes: the one-input checks are all its init does.
+protocol PlainActivation: UnaryActivation {
+    init(attrs: Attributes)
+}
+
+extension PlainActivation {
+    init(node: Node, opset: Int) throws { self.init(attrs: try unaryAttributes(node)) }
+}
+
 /// The checks every one-input activation shares.
 private func unaryAttributes(_ node: Node) throws -> Attributes {
     let attrs = Attributes(node: node)
@@ -36,13 +48,10 @@ private func unaryAttributes(_ node: Node) throws -> Attributes {
     return attrs
 }
 
-struct ReluOp: UnaryActivation {
+struct ReluOp: PlainActivation {
     static let opType = "Relu"
     static let sinceOpset = 1
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (0, .infinity, .none) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { max(x, 0) }
 }
@@ -52,7 +61,6 @@ struct ClipOp: UnaryActivation {
     static let opType = "Clip"
     static let sinceOpset = 1
     static let inputCount = 1...3
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
     let opset: Int
     /// Bounds given as attributes (opset < 11).
@@ -94,13 +102,10 @@ struct ClipOp: UnaryActivation {
     }
 }
 
-struct SigmoidOp: UnaryActivation {
+struct SigmoidOp: PlainActivation {
     static let opType = "Sigmoid"
     static let sinceOpset = 1
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (-.infinity, .infinity, Activation(.sigmoid)) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { 1 / (1 + Foundation.exp(-x)) }
 }
@@ -109,8 +114,6 @@ struct SigmoidOp: UnaryActivation {
 struct HardSigmoidOp: UnaryActivation {
     static let opType = "HardSigmoid"
     static let sinceOpset = 6
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
     let alpha: Float, beta: Float
     init(node: Node, opset: Int) throws {
@@ -130,8 +133,6 @@ struct HardSigmoidOp: UnaryActivation {
 struct HardSwishOp: UnaryActivation {
     static let opType = "HardSwish"
     static let sinceOpset = 14
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
     let alpha: Float, beta: Float
     init(node: Node, opset: Int) throws {
@@ -150,8 +151,6 @@ struct HardSwishOp: UnaryActivation {
 struct GeluOp: UnaryActivation {
     static let opType = "Gelu"
     static let sinceOpset = 20
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
     init(node: Node, opset: Int) throws {
         attrs = try unaryAttributes(node)
@@ -163,46 +162,34 @@ struct GeluOp: UnaryActivation {
 
 /// x * sigmoid(x) (SiLU, Swish): no ONNX op of its own, so only the optimiser makes
 /// it, from Mul(x, Sigmoid(x)); its op type cannot come from a model file.
-struct SiluOp: UnaryActivation {
+struct SiluOp: PlainActivation {
     static let opType = "vidlabel.Silu"
     static let sinceOpset = 1
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (-.infinity, .infinity, Activation(.silu)) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { x / (1 + Foundation.exp(-x)) }
 }
 
-struct ErfOp: UnaryActivation {
+struct ErfOp: PlainActivation {
     static let opType = "Erf"
     static let sinceOpset = 9
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (-.infinity, .infinity, Activation(.erf)) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { Foundation.erf(x) }
 }
 
-struct SqrtOp: UnaryActivation {
+struct SqrtOp: PlainActivation {
     static let opType = "Sqrt"
     static let sinceOpset = 6
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (-.infinity, .infinity, Activation(.sqrt)) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { x.squareRoot() }
 }
 
-struct ExpOp: UnaryActivation {
+struct ExpOp: PlainActivation {
     static let opType = "Exp"
     static let sinceOpset = 6
-    static let inputCount = 1...1
-    static let layout = LayoutRule.followsInput
     let attrs: Attributes
-    init(node: Node, opset: Int) throws { attrs = try unaryAttributes(node) }
     func epilogue(_ constants: [Tensor?]) -> (lo: Float, hi: Float, activation: Activation)? { (-.infinity, .infinity, Activation(.exp)) }
     func scalar(_ x: Float, _ constants: [Tensor?]) -> Float { Foundation.exp(x) }
 }

@@ -461,7 +461,8 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
 /// 7x7 and 1x7) are instantiated with constant sizes: their tap loops unroll and
 /// the loads that neighbouring pixels share are issued once (measured: the
 /// runtime-sized loops spent more instructions on loop control than on FMAs; a
-/// 7x7 over 96 channels at 136x240 went from ~19 to ~13-17 ms).
+/// 7x7 over 96 channels at 136x240 went from ~19 ms to 13-17, and to 8-11 once
+/// each window type got its own specialised span).
 func depthwiseRow(_ rows: UnsafePointer<UnsafePointer<Float>>, _ span: Range<Int>, _ win: Window2D, c: Int,
                   weights: UnsafePointer<Float>, epilogue e: Epilogue, y: UnsafeMutablePointer<Float>) {
     let padL = win.pads.l

@@ -604,8 +604,9 @@ package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, co
             // three part-filled passes: PP-OCR's 2x2 pool took 4x onnxruntime's time).
             var inner = 0..<0
             if win.stride.w == 1 && win.dilation.w == 1 && ry.hi > ry.lo {
-                inner = max(0, win.pads.l)..<min(s.ow, s.w - win.kernel.w + win.pads.l + 1)
-                if inner.isEmpty { inner = 0..<0 }
+                // Possibly none: a window wider than the padded row has no inner column.
+                let lo = max(0, win.pads.l), hi = min(s.ow, s.w - win.kernel.w + win.pads.l + 1)
+                if lo < hi { inner = lo..<hi }
             }
             if !inner.isEmpty {
                 taps.removeAll(keepingCapacity: true)

@@ -138,6 +138,13 @@ final class KernelTests: XCTestCase {
                 }
             }
         }
+        // Windows wider than the row (no inner column) and rows narrower than the pads.
+        for (h, w) in [(2, 2), (1, 3), (4, 1)] {
+            seed += 1
+            let attrs: [String: Attribute] = ["kernel_shape": .ints([5, 5]), "strides": .ints([1, 1]), "pads": .ints([2, 2, 2, 2])]
+            try assertMatchesReference("MaxPool", dynamic: [("x", Tensor.random([1, 5, h, w], seed: seed))], attributes: attrs)
+            try assertMatchesReference("AveragePool", dynamic: [("x", Tensor.random([1, 5, h, w], seed: seed))], attributes: attrs, tolerance: 1e-5)
+        }
         try assertMatchesReference("GlobalAveragePool", dynamic: [("x", Tensor.random([2, 13, 7, 9], seed: 600))], tolerance: 1e-5)
     }
 

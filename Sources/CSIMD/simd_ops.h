@@ -1,4 +1,4 @@
-// Vector min/max for the engine's kernels, header-only (no library to link).
+// Vector clamps (min of max) for the engine's kernels, header-only (no library to link).
 //
 // Swift has no direct min/max for SIMD8<Float>: `pointwiseMin`/`clamped` follow
 // IEEE NaN rules lane by lane and are not inlined, and a compare-and-replace
@@ -11,9 +11,6 @@
 #define VIDLABEL_SIMD_OPS_H
 
 typedef float vl_float8 __attribute__((ext_vector_type(8)));
-
-/// max(a, b) per lane.
-static inline vl_float8 vl_max8(vl_float8 a, vl_float8 b) { return a > b ? a : b; }
 
 /// min(max(v, lo), hi) per lane.
 static inline vl_float8 vl_clamp8(vl_float8 v, vl_float8 lo, vl_float8 hi) {

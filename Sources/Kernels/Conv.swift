@@ -432,8 +432,8 @@ func depthwisePixel(_ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int
 func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(UnsafePointer<Float>, Int)>, _ n: Int, ch: Int,
                                     lanes: Int, weights: UnsafePointer<Float>, epilogue e: Epilogue, out: Int,
                                     y: UnsafeMutablePointer<Float>) {
-    let w = T.scalarCount, whole = lanes == w
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> T { whole ? T.load(p) : T.loadPartial(p, lanes) }
+    let w = T.scalarCount
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> T { T.load(p, count: lanes) }
     func bias(_ j: Int) -> T { e.bias.map { load($0 + ch + j * w) } ?? T() }
     var a0 = bias(0), a1 = k > 1 ? bias(1) : T(), a2 = k > 1 ? bias(2) : T(), a3 = k > 1 ? bias(3) : T()
     for i in 0..<n {
@@ -448,7 +448,7 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
     @inline(__always) func put(_ j: Int, _ v: T) {
         let at = out + ch + j * w
         let r = finish(v, residual: e.residual.map { load($0 + at) }, e)
-        if whole { r.store(y + at) } else { r.storePartial(y + at, lanes) }
+        r.store(y + at, count: lanes)
     }
     put(0, a0)
     if k > 1 { put(1, a1); put(2, a2); put(3, a3) }
@@ -649,11 +649,11 @@ package func poolNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, isMax: Bool, co
                     for ky in ry.lo..<ry.hi {
                         for kx in rx.lo..<rx.hi {
                             let p = first + ky * rowStep + kx * colStep + ch
-                            acc = combine(acc, n == VW ? V.load(p) : V.loadPartial(p, n))
+                            acc = combine(acc, V.load(p, count: n))
                         }
                     }
                     if !isMax { acc *= scale }
-                    if n == VW { acc.store(out + ch) } else { acc.storePartial(out + ch, n) }
+                    acc.store(out + ch, count: n)
                     ch += n
                 }
             }
@@ -682,10 +682,10 @@ func poolRun(_ taps: UnsafeBufferPointer<UnsafePointer<Float>>, count: Int, isMa
     }
     while i < count {
         let n = min(VW, count - i)
-        var a = V.loadPartial(first + i, n)
-        for t in taps.dropFirst() { a = combine(a, V.loadPartial(t + i, n)) }
+        var a = V.load(first + i, count: n)
+        for t in taps.dropFirst() { a = combine(a, V.load(t + i, count: n)) }
         if !isMax { a *= s }
-        a.storePartial(y + i, n)
+        a.store(y + i, count: n)
         i += n
     }
 }

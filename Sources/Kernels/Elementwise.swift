@@ -42,22 +42,19 @@ package func activateKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer
 /// each pixel's channels); NCHW, inner = H*W; a scalar slope, channels 1. x and y may alias.
 package func preluKernel(_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          count: Int, channels: Int, inner: Int) {
-    let zero = V8(repeating: 0), inf = V8(repeating: .infinity)
-    /// max(v, 0) + s * min(v, 0): two vmaxps/vminps pairs and one FMA, no per-lane select.
-    @inline(__always) func prelu8(_ v: V8, _ s: V8) -> V8 { madd8(clamp8(v, zero, inf), s, clamp8(v, -inf, zero)) }
-    @inline(__always) func scalar(_ v: Float, _ s: Float) -> Float { v < 0 ? s * v : v }
+    let zero = V(repeating: 0), inf = V(repeating: .infinity)
+    /// max(v, 0) + s * min(v, 0): two max/min pairs and one FMA, no per-lane select.
+    @inline(__always) func prelu(_ v: V, _ s: V) -> V { V.madd(V.clamp(v, zero, inf), s, V.clamp(v, -inf, zero)) }
     if inner == 1 {
         // Rows of `channels` values, one slope per channel.
         var row = 0
         while row < count {
             var c = 0
-            while c + 8 <= channels {
-                let v = UnsafeRawPointer(x + row + c).loadUnaligned(as: V8.self)
-                let s = UnsafeRawPointer(slope + c).loadUnaligned(as: V8.self)
-                UnsafeMutableRawPointer(y + row + c).storeBytes(of: prelu8(v, s), as: V8.self)
-                c += 8
+            while c < channels {
+                let n = min(VW, channels - c)
+                prelu(V.load(x + row + c, count: n), V.load(slope + c, count: n)).store(y + row + c, count: n)
+                c += n
             }
-            while c < channels { y[row + c] = scalar(x[row + c], slope[c]); c += 1 }
             row += channels
         }
         return
@@ -65,14 +62,13 @@ package func preluKernel(_ x: UnsafePointer<Float>, _ slope: UnsafePointer<Float
     // Planes of `inner` values sharing one slope.
     var plane = 0, start = 0
     while start < count {
-        let sv = slope[plane % channels], s = V8(repeating: sv)
+        let s = V(repeating: slope[plane % channels])
         var i = 0
-        while i + 8 <= inner {
-            let v = UnsafeRawPointer(x + start + i).loadUnaligned(as: V8.self)
-            UnsafeMutableRawPointer(y + start + i).storeBytes(of: prelu8(v, s), as: V8.self)
-            i += 8
+        while i < inner {
+            let n = min(VW, inner - i)
+            prelu(V.load(x + start + i, count: n), s).store(y + start + i, count: n)
+            i += n
         }
-        while i < inner { y[start + i] = scalar(x[start + i], sv); i += 1 }
         plane += 1
         start += inner
     }
@@ -202,19 +198,19 @@ package func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<
         var i = 0
         while i < inner {
             let n = min(VW, inner - i)
-            @inline(__always) func load(_ j: Int) -> V { n == VW ? V.load(x + base + j * inner + i) : V.loadPartial(x + base + j * inner + i, n) }
+            @inline(__always) func load(_ j: Int) -> V { V.load(x + base + j * inner + i, count: n) }
             var m = V(repeating: -.infinity)
             for j in 0..<len { m = V.clamp(load(j), m, V(repeating: .infinity)) }
             var s = V()
             for j in 0..<len {
                 let e = vexp(load(j) - m)
                 s += e
-                if n == VW { e.store(y + base + j * inner + i) } else { e.storePartial(y + base + j * inner + i, n) }
+                e.store(y + base + j * inner + i, count: n)
             }
             let inv = 1 / s
             for j in 0..<len {
                 let p = y + base + j * inner + i
-                if n == VW { (V.load(p) * inv).store(p) } else { (V.loadPartial(p, n) * inv).storePartial(p, n) }
+                (V.load(p, count: n) * inv).store(p, count: n)
             }
             i += n
         }
@@ -238,9 +234,9 @@ package func reduceKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<F
         while i < inner {
             let n = min(VW, inner - i)
             var s = V()
-            for j in 0..<len { s += n == VW ? V.load(src + j * inner + i) : V.loadPartial(src + j * inner + i, n) }
+            for j in 0..<len { s += V.load(src + j * inner + i, count: n) }
             s *= V(repeating: scale)
-            if n == VW { s.store(dst + i) } else { s.storePartial(dst + i, n) }
+            s.store(dst + i, count: n)
             i += n
         }
     }
@@ -271,10 +267,10 @@ package func layerNormKernel(_ x: UnsafePointer<Float>, _ gamma: UnsafePointer<F
         i = 0
         while i < len {
             let n = min(VW, len - i)
-            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { n == VW ? V.load(p + i) : V.loadPartial(p + i, n) }
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { V.load(p + i, count: n) }
             var v = (load(xr) - mean) / root * load(gamma)
             if let beta { v += load(beta) }
-            if n == VW { v.store(yr + i) } else { v.storePartial(yr + i, n) }
+            v.store(yr + i, count: n)
             i += n
         }
     }
@@ -305,10 +301,10 @@ package func resizeKernel(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int
                 var ch = 0
                 while ch < c {
                     let n = min(VW, c - ch)
-                    @inline(__always) func load(_ s: UnsafePointer<Float>) -> V { n == VW ? V.load(s + ch) : V.loadPartial(s + ch, n) }
+                    @inline(__always) func load(_ s: UnsafePointer<Float>) -> V { V.load(s + ch, count: n) }
                     let top = V.madd(load(a) * wx0, load(b), wx), bottom = V.madd(load(p) * wx0, load(q), wx)
                     let v = V.madd(top * wy0, bottom, wy)
-                    if n == VW { v.store(out + ch) } else { v.storePartial(out + ch, n) }
+                    v.store(out + ch, count: n)
                     ch += n
                 }
             }
@@ -412,11 +408,3 @@ package func transposeKernel(_ x: UnsafePointer<Float>, inShape: [Int], perm: [I
     }
 }
 
-/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see Sources/CSIMD/simd_ops.h for
-/// why this is C).
-@inline(__always)
-func clamp8(_ v: V8, _ lo: V8, _ hi: V8) -> V8 { vl_clamp8(v, lo, hi) }
-
-/// max(a, b) per lane: one vmaxps.
-@inline(__always)
-func max8(_ a: V8, _ b: V8) -> V8 { vl_max8(a, b) }

@@ -2,7 +2,7 @@ import KernelSupport
 
 // The GEMM microkernels, written once for every kernel set: `V` (the tile's
 // vector), `VW` (its lanes), `VB` (its bytes), `NR` (= 2 VW tile columns) and
-// `madd`/`clampV` come from the target's ISA.swift.
+// `V.madd`/`V.clamp` come from the target's ISA.swift.
 
 /// Register tile of the GEMM microkernel: 6 rows (pixels) x NR columns (filters,
 /// two vectors): 12 accumulators, which fit the 16 registers of AVX2 and SSE
@@ -39,12 +39,12 @@ struct Tile {
         var bp = b
         @inline(__always) func step(_ q: Int, _ offset: Int) {
             let b0 = bp.load(fromByteOffset: offset, as: V.self), b1 = bp.load(fromByteOffset: offset + VB, as: V.self)
-            var av = V(repeating: a0[q]); c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
-            av = V(repeating: a1[q]); c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
-            av = V(repeating: a2[q]); c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
-            av = V(repeating: a3[q]); c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
-            av = V(repeating: a4[q]); c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
-            av = V(repeating: a5[q]); c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
+            var av = V(repeating: a0[q]); c00 = V.madd(c00, av, b0); c01 = V.madd(c01, av, b1)
+            av = V(repeating: a1[q]); c10 = V.madd(c10, av, b0); c11 = V.madd(c11, av, b1)
+            av = V(repeating: a2[q]); c20 = V.madd(c20, av, b0); c21 = V.madd(c21, av, b1)
+            av = V(repeating: a3[q]); c30 = V.madd(c30, av, b0); c31 = V.madd(c31, av, b1)
+            av = V(repeating: a4[q]); c40 = V.madd(c40, av, b0); c41 = V.madd(c41, av, b1)
+            av = V(repeating: a5[q]); c50 = V.madd(c50, av, b0); c51 = V.madd(c51, av, b1)
         }
         // (A down-counter or byte offsets made the compiler keep six pointer
         // increments or spill two accumulators in the indirect conv: objdump.)
@@ -104,20 +104,20 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
             var q = 0
             while q + 2 <= cin {
                 let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: NR * 4, as: V.self)
-                acc.c00 = madd(acc.c00, V(repeating: a0[q]), b0); o0 = madd(o0, V(repeating: a0[q + 1]), b1)
-                acc.c10 = madd(acc.c10, V(repeating: a1[q]), b0); o1 = madd(o1, V(repeating: a1[q + 1]), b1)
-                acc.c20 = madd(acc.c20, V(repeating: a2[q]), b0); o2 = madd(o2, V(repeating: a2[q + 1]), b1)
-                acc.c30 = madd(acc.c30, V(repeating: a3[q]), b0); o3 = madd(o3, V(repeating: a3[q + 1]), b1)
-                acc.c40 = madd(acc.c40, V(repeating: a4[q]), b0); o4 = madd(o4, V(repeating: a4[q + 1]), b1)
-                acc.c50 = madd(acc.c50, V(repeating: a5[q]), b0); o5 = madd(o5, V(repeating: a5[q + 1]), b1)
+                acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); o0 = V.madd(o0, V(repeating: a0[q + 1]), b1)
+                acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0); o1 = V.madd(o1, V(repeating: a1[q + 1]), b1)
+                acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); o2 = V.madd(o2, V(repeating: a2[q + 1]), b1)
+                acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0); o3 = V.madd(o3, V(repeating: a3[q + 1]), b1)
+                acc.c40 = V.madd(acc.c40, V(repeating: a4[q]), b0); o4 = V.madd(o4, V(repeating: a4[q + 1]), b1)
+                acc.c50 = V.madd(acc.c50, V(repeating: a5[q]), b0); o5 = V.madd(o5, V(repeating: a5[q + 1]), b1)
                 bp += 2 * NR * 4
                 q += 2
             }
             if q < cin {
                 let b0 = bp.load(as: V.self)
-                acc.c00 = madd(acc.c00, V(repeating: a0[q]), b0); acc.c10 = madd(acc.c10, V(repeating: a1[q]), b0)
-                acc.c20 = madd(acc.c20, V(repeating: a2[q]), b0); acc.c30 = madd(acc.c30, V(repeating: a3[q]), b0)
-                acc.c40 = madd(acc.c40, V(repeating: a4[q]), b0); acc.c50 = madd(acc.c50, V(repeating: a5[q]), b0)
+                acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0)
+                acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0)
+                acc.c40 = V.madd(acc.c40, V(repeating: a4[q]), b0); acc.c50 = V.madd(acc.c50, V(repeating: a5[q]), b0)
                 bp += NR * 4
             }
         }
@@ -185,7 +185,7 @@ func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: I
 func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
     if cols == NR { return (V.load(p), V.load(p + VW)) }
     let n0 = min(cols, VW)
-    return (n0 == VW ? V.load(p) : V.loadPartial(p, n0), cols > VW ? V.loadPartial(p + VW, cols - VW) : V())
+    return (V.load(p, count: n0), cols > VW ? V.loadPartial(p + VW, cols - VW) : V())
 }
 
 /// Writes one output row of up to NR columns: the epilogue of v + bias (with the
@@ -236,16 +236,16 @@ func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: Unsa
     var q = 0
     while q + 4 <= k {
         let x0 = V(repeating: a[q]), x1 = V(repeating: a[q + 1]), x2 = V(repeating: a[q + 2]), x3 = V(repeating: a[q + 3])
-        s0 = madd(s0, x0, bp.load(as: V.self)); s1 = madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
-        t0 = madd(t0, x1, bp.load(fromByteOffset: 2 * VB, as: V.self)); t1 = madd(t1, x1, bp.load(fromByteOffset: 3 * VB, as: V.self))
-        u0 = madd(u0, x2, bp.load(fromByteOffset: 4 * VB, as: V.self)); u1 = madd(u1, x2, bp.load(fromByteOffset: 5 * VB, as: V.self))
-        w0 = madd(w0, x3, bp.load(fromByteOffset: 6 * VB, as: V.self)); w1 = madd(w1, x3, bp.load(fromByteOffset: 7 * VB, as: V.self))
+        s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = V.madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
+        t0 = V.madd(t0, x1, bp.load(fromByteOffset: 2 * VB, as: V.self)); t1 = V.madd(t1, x1, bp.load(fromByteOffset: 3 * VB, as: V.self))
+        u0 = V.madd(u0, x2, bp.load(fromByteOffset: 4 * VB, as: V.self)); u1 = V.madd(u1, x2, bp.load(fromByteOffset: 5 * VB, as: V.self))
+        w0 = V.madd(w0, x3, bp.load(fromByteOffset: 6 * VB, as: V.self)); w1 = V.madd(w1, x3, bp.load(fromByteOffset: 7 * VB, as: V.self))
         bp += 4 * NR * 4
         q += 4
     }
     while q < k {
         let x0 = V(repeating: a[q])
-        s0 = madd(s0, x0, bp.load(as: V.self)); s1 = madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
+        s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = V.madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
         bp += NR * 4
         q += 1
     }

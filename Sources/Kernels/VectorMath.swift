@@ -39,6 +39,17 @@ extension KernelVector {
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
+
+    /// `count` (1 to all lanes) floats: one whole-vector load when they fill it, else
+    /// `loadPartial`, for loops that step over a row a vector or its tail at a time.
+    @inline(__always) static func load(_ p: UnsafePointer<Float>, count: Int) -> Self {
+        count == scalarCount ? load(p) : loadPartial(p, count)
+    }
+
+    /// Stores the first `count` (1 to all) lanes, as `load(_:count:)` reads them.
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count == scalarCount { store(p) } else { storePartial(p, count) }
+    }
 }
 
 /// exp(x) (relative error ~1.2e-7 in float): x = n ln 2 + r with |r| <= ln 2 / 2,

@@ -17,11 +17,6 @@ package let NR = 16
 /// 136x240 28.0 -> 19.1, 512->512 at 7x7 4.3 -> 3.25; VIDLABEL_PROFILE, best of 15).
 let kBlockedAbove = Int.max
 
-@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
-@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
-/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).
-@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp8(v, lo, hi) }
-
 /// The set's vectors: V (= V8 here) with the FMA and a vmaxps/vminps clamp.
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c.addingProduct(a, b) }

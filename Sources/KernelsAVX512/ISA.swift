@@ -16,11 +16,6 @@ package let NR = 32
 /// above 2 KC: measured faster on Zen 5, where the set was tuned (a 32-wide panel row is 128 bytes).
 let kBlockedAbove = 2 * KC
 
-@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c.addingProduct(a, b) }
-@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c.addingProduct(a, b) }
-/// clamp(v, lo, hi) per lane: one vmaxps + one vminps (see CSIMD/simd_ops.h).
-@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp16(v, lo, hi) }
-
 /// The set's vectors: V (one zmm) and V8 (one ymm), each with the FMA and a max/min clamp.
 extension SIMD16: KernelVector where Scalar == Float {
     @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c.addingProduct(a, b) }

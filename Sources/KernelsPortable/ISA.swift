@@ -20,11 +20,6 @@ package let NR = 8
 /// never, as the AVX2 set (not measured on its own: the set is the fallback).
 let kBlockedAbove = Int.max
 
-@inline(__always) func madd(_ c: V, _ a: V, _ b: V) -> V { c + a * b }
-@inline(__always) func madd8(_ c: V8, _ a: V8, _ b: V8) -> V8 { c + a * b }
-/// clamp(v, lo, hi) per lane: maxps + minps (see CSIMD/simd_ops.h).
-@inline(__always) func clampV(_ v: V, _ lo: V, _ hi: V) -> V { vl_clamp4(v, lo, hi) }
-
 /// The set's vectors: V (one xmm) and V8 (two), with `c + a * b` (no FMA assumed)
 /// and a maxps/minps clamp.
 extension SIMD4: KernelVector where Scalar == Float {

@@ -1,9 +1,12 @@
 /// The right-hand GEMM operand (filters) in panels of `nr` columns, `nr` being the
 /// register tile width of the kernel set that packed them (16 for AVX2 and the
 /// portable set's 8, 32 for AVX-512): each set packs its own at load.
-/// Layout of `data`: [groups][panels][taps][cg][nr]: panel p holds columns
-/// nr*p..<nr*(p+1) of its group side by side for every K index (tap, input
-/// channel); columns past the end are zero.
+/// Layout of `data`: per group, [panels][taps][cg][width]: panel p holds columns
+/// nr*p..<nr*p+width of its group side by side for every K index (tap, input
+/// channel); columns past the end are zero. Every panel is nr wide but a last one
+/// of at most nr/2 columns (24- and 40-filter layers with nr 16), which is packed
+/// nr/2 wide: the kernels run it on one vector, and at nr wide its zero half
+/// doubled the bytes that stream through L1 for it.
 package struct FilterPanels {
     package let data: UnsafePointer<Float>
     /// Columns per panel.
@@ -18,16 +21,30 @@ package struct FilterPanels {
 
     /// Panels per group.
     package var panels: Int { (mg + nr - 1) / nr }
-    /// Floats in one panel: K (= taps * cg) rows of nr.
+    /// Floats in one full panel: K (= taps * cg) rows of nr.
     package var panelSize: Int { taps * cg * nr }
+    /// Columns per K row of panel p: nr, or nr/2 for a narrow last panel.
+    package func width(_ p: Int) -> Int { Self.width(p, nr: nr, mg: mg) }
+    /// Floats per group: its full panels and its last one.
+    var groupSize: Int { Self.groupSize(nr: nr, mg: mg, cg: cg, taps: taps) }
     /// Floats in all panels.
-    package var count: Int { groups * panels * panelSize }
+    package var count: Int { groups * groupSize }
 
-    package func panel(group: Int, _ p: Int) -> UnsafePointer<Float> { data + (group * panels + p) * panelSize }
+    package func panel(group: Int, _ p: Int) -> UnsafePointer<Float> { data + group * groupSize + p * panelSize }
+
+    static func width(_ p: Int, nr: Int, mg: Int) -> Int {
+        let rest = mg - p * nr
+        return rest > 0 && rest <= nr / 2 ? nr / 2 : nr
+    }
+
+    static func groupSize(nr: Int, mg: Int, cg: Int, taps: Int) -> Int {
+        let panels = (mg + nr - 1) / nr
+        return panels == 0 ? 0 : taps * cg * ((panels - 1) * nr + width(panels - 1, nr: nr, mg: mg))
+    }
 
     /// Floats `pack` fills for these sizes.
     package static func count(nr: Int, groups: Int, mg: Int, cg: Int, taps: Int) -> Int {
-        groups * ((mg + nr - 1) / nr) * taps * cg * nr
+        groups * groupSize(nr: nr, mg: mg, cg: cg, taps: taps)
     }
 
     /// Fills `dst` (`count` floats) with `value(f, ci, tap)`: column f (0..<groups*mg),
@@ -38,10 +55,10 @@ package struct FilterPanels {
         dst.update(repeating: 0, count: view.count)
         for g in 0..<groups {
             for p in 0..<view.panels {
-                let panel = dst + (g * view.panels + p) * view.panelSize
+                let panel = UnsafeMutablePointer(mutating: view.panel(group: g, p)), width = view.width(p)
                 for j in 0..<min(nr, mg - p * nr) {
                     let f = g * mg + p * nr + j
-                    for t in 0..<taps { for ci in 0..<cg { panel[(t * cg + ci) * nr + j] = value(f, ci, t) } }
+                    for t in 0..<taps { for ci in 0..<cg { panel[(t * cg + ci) * width + j] = value(f, ci, t) } }
                 }
             }
         }

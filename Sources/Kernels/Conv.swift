@@ -63,8 +63,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 tilePointers(x, s, tile: t, rows: rows, channel0: g * cg, zeros: zeros, into: table + (t - c0) * perTile)
                             }
                             for (bi, blk) in blocks.enumerated() {
-                                let bOffset = (blk.taps.lowerBound * cg + blk.channels.lowerBound) * NR
+                                let kOffset = blk.taps.lowerBound * cg + blk.channels.lowerBound
                                 for p in pLo..<pHi {
+                                    let bOffset = kOffset * f.width(p)
                                     let col = g * f.mg + p * NR
                                     var te = e
                                     te.bias = e.bias.map { $0 + col }

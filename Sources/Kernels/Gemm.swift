@@ -91,8 +91,8 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
         if rows > 5 { (acc.c50, acc.c51) = loadRow(c + 5 * ldc, cols: cols) }
     }
     var bp = UnsafeRawPointer(b)
-    // An edge panel of at most VW filters (24-, 40-channel layers with NR 16): half the
-    // FMAs. Two sets of six accumulators (even and odd K steps, added at the end):
+    // An edge panel of at most VW filters (24-, 40-channel layers with NR 16), packed
+    // VW wide (FilterPanels): half the FMAs. Two sets of six accumulators (even and odd K steps, added at the end):
     // six dependent chains left the FMA units waiting on their latency (an 8-filter
     // panel took 10 ms where a 16-filter one took 11.4, 3x3 48->M at 136x240).
     if cols <= VW {
@@ -103,14 +103,14 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
             let a3 = rowp[3] + aOffset, a4 = rowp[4] + aOffset, a5 = rowp[5] + aOffset
             var q = 0
             while q + 2 <= cin {
-                let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: NR * 4, as: V.self)
+                let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: VB, as: V.self)
                 acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); o0 = V.madd(o0, V(repeating: a0[q + 1]), b1)
                 acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0); o1 = V.madd(o1, V(repeating: a1[q + 1]), b1)
                 acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); o2 = V.madd(o2, V(repeating: a2[q + 1]), b1)
                 acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0); o3 = V.madd(o3, V(repeating: a3[q + 1]), b1)
                 acc.c40 = V.madd(acc.c40, V(repeating: a4[q]), b0); o4 = V.madd(o4, V(repeating: a4[q + 1]), b1)
                 acc.c50 = V.madd(acc.c50, V(repeating: a5[q]), b0); o5 = V.madd(o5, V(repeating: a5[q + 1]), b1)
-                bp += 2 * NR * 4
+                bp += 2 * VB
                 q += 2
             }
             if q < cin {
@@ -118,7 +118,7 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
                 acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0)
                 acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0)
                 acc.c40 = V.madd(acc.c40, V(repeating: a4[q]), b0); acc.c50 = V.madd(acc.c50, V(repeating: a5[q]), b0)
-                bp += NR * 4
+                bp += VB
             }
         }
         acc.c00 += o0; acc.c10 += o1; acc.c20 += o2; acc.c30 += o3; acc.c40 += o4; acc.c50 += o5
@@ -225,7 +225,8 @@ func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, b
     }
 }
 
-/// One output row (a fully connected layer at batch 1): c[NR] = a[k] @ b [k][NR].
+/// One output row (a fully connected layer at batch 1): c[NR] = a[k] @ b [k][NR]
+/// (b [k][VW] for a narrow edge panel of at most VW columns).
 /// The weights stream once from memory: four k steps per iteration keep eight
 /// independent loads and FMA chains in flight.
 @inline(__always)
@@ -234,6 +235,25 @@ func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: Unsa
     var s0 = V(), s1 = V(), t0 = V(), t1 = V(), u0 = V(), u1 = V(), w0 = V(), w1 = V()
     var bp = UnsafeRawPointer(b)
     var q = 0
+    if cols <= VW {
+        // A narrow edge panel, [k][VW]: the same four chains (k mod 4), one vector each.
+        while q + 4 <= k {
+            s0 = V.madd(s0, V(repeating: a[q]), bp.load(as: V.self))
+            t0 = V.madd(t0, V(repeating: a[q + 1]), bp.load(fromByteOffset: VB, as: V.self))
+            u0 = V.madd(u0, V(repeating: a[q + 2]), bp.load(fromByteOffset: 2 * VB, as: V.self))
+            w0 = V.madd(w0, V(repeating: a[q + 3]), bp.load(fromByteOffset: 3 * VB, as: V.self))
+            bp += 4 * VB
+            q += 4
+        }
+        while q < k {
+            s0 = V.madd(s0, V(repeating: a[q]), bp.load(as: V.self))
+            bp += VB
+            q += 1
+        }
+        s0 += u0; t0 += w0
+        storeRow(s0 + t0, V(), c, cols: cols, bias: e.bias, residual: e.residual, e)
+        return
+    }
     while q + 4 <= k {
         let x0 = V(repeating: a[q]), x1 = V(repeating: a[q + 1]), x2 = V(repeating: a[q + 2]), x3 = V(repeating: a[q + 3])
         s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = V.madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))

@@ -84,13 +84,17 @@ struct ConcatOp: Operator {
         let total = chunks.reduce(0, +)
         let parts = try l.inputs.indices.map { try l.input($0) }
         let y = l.output
+        // Output-major: each output row (a pixel's channels) is written whole, its parts
+        // side by side. Part by part, every output cache line was written twice, in two
+        // passes over an output larger than the caches (PP-OCR's 48 x 272 x 480 concat:
+        // read from memory again for the second pass).
+        let offsets = chunks.indices.map { chunks[..<$0].reduce(0, +) }
         return ({ arena in
             let yp = y.pointer(arena)
-            var off = 0
-            for (part, chunk) in zip(parts, chunks) {
-                let src = part.pointer(arena)
-                for o in 0..<outer { copyFloats(src + o * chunk, yp + o * total + off, chunk) }
-                off += chunk
+            let srcs = parts.map { UnsafePointer($0.pointer(arena)) }
+            for o in 0..<outer {
+                let row = yp + o * total
+                for i in srcs.indices { copyFloats(srcs[i] + o * chunks[i], row + offsets[i], chunks[i]) }
             }
         }, 0)
     }

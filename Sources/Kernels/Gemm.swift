@@ -92,9 +92,10 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     }
     var bp = UnsafeRawPointer(b)
     // An edge panel of at most VW filters (24-, 40-channel layers with NR 16), packed
-    // VW wide (FilterPanels): half the FMAs. Two sets of six accumulators (even and odd K steps, added at the end):
-    // six dependent chains left the FMA units waiting on their latency (an 8-filter
-    // panel took 10 ms where a 16-filter one took 11.4, 3x3 48->M at 136x240).
+    // VW wide (FilterPanels): half the FMAs. Two sets of six accumulators (even and
+    // odd K steps, added at the end): six dependent chains left the FMA units waiting
+    // on their latency (an 8-filter panel took 10 ms where a 16-filter one took 11.4,
+    // 3x3 48->M at 136x240).
     if cols <= VW {
         var (o0, o1, o2, o3, o4, o5) = (V(), V(), V(), V(), V(), V())
         for t in 0..<taps {

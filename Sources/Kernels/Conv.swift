@@ -44,6 +44,15 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
         let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
+        /// The epilogue's activation over output rows `r` of group g, this task's
+        /// columns only, once their sums (and bias, residual) are stored.
+        func activate(_ y: UnsafeMutablePointer<Float>, group g: Int, rows r: Range<Int>) {
+            guard !e.activation.isNone else { return }
+            let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
+            var te = e
+            te.residual = e.residual.map { $0 + r.lowerBound * s.m + c0Col }
+            activateTile(y + r.lowerBound * s.m + c0Col, ldc: s.m, rows: r.count, cols: c1Col - c0Col, te)
+        }
         if !pointwise && !gather {
             // Indirect GEMM over chunks of row tiles: the chunk's row pointers (all taps)
             // are computed once, then each filter panel (or K block of it) stays in L1
@@ -80,14 +89,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                     }
                                 }
                             }
-                            // The activation once per chunk, over this task's columns of its rows
-                            // (per tile it cost a call and a switch for every 6 x 16 outputs).
-                            if !e.activation.isNone {
-                                let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
-                                var te = e
-                                te.residual = e.residual.map { $0 + c0 * MR * s.m + c0Col }
-                                activateTile(y + c0 * MR * s.m + c0Col, ldc: s.m, rows: min(c1 * MR, rows) - c0 * MR, cols: c1Col - c0Col, te)
-                            }
+                            // The activation once per chunk (per tile it cost a call and a
+                            // switch for every 6 x 16 outputs).
+                            activate(y, group: g, rows: c0 * MR..<min(c1 * MR, rows))
                             c0 = c1
                         }
                     }
@@ -205,14 +209,8 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
                         }
-                        // The activation once the tile's last panel block is done, over this
-                        // task's columns of its rows.
-                        if b1 == pHi && !e.activation.isNone {
-                            let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
-                            var te = e
-                            te.residual = e.residual.map { $0 + m0 * s.m + c0Col }
-                            activateTile(y + m0 * s.m + c0Col, ldc: s.m, rows: tileRows, cols: c1Col - c0Col, te)
-                        }
+                        // The activation once the tile's last panel block is done.
+                        if b1 == pHi { activate(y, group: g, rows: m0..<m0 + tileRows) }
                     }
                     b0 = b1
                 }
@@ -453,7 +451,6 @@ func depthwiseTaps<T: KernelVector>(_: T.Type, _ k: Int, _ taps: UnsafePointer<(
     }
     put(0, a0)
     if k > 1 { put(1, a1); put(2, a2); put(3, a3) }
-
 }
 
 /// The interior pixels `span` of one depthwise output row (C a multiple of 8).
@@ -566,7 +563,6 @@ func depthwiseChunk<T: KernelVector>(_: T.Type, _ n: Int, _ rows: UnsafePointer<
     }
     put(0, a0)
     if n > 1 { put(1, a1); put(2, a2); put(3, a3) }
-
 }
 
 /// Max or average pooling on NHWC, SIMD across channels (the set's vectors).

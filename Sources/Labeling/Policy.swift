@@ -152,6 +152,17 @@ public struct Policy: Codable, Sendable {
         func notLookedFor(_ rule: String, _ what: String, _ analyzer: String) -> Violation {
             Violation(rule: rule, message: "\(what) were not looked for (scan with --analyzers moderation,topics,\(analyzer))", startS: nil, endS: nil)
         }
+        /// What a rule on `label` needs and the analyzer that finds it, when the report
+        /// was made without that analyzer: the rule is broken, not passed.
+        func unseen(_ label: String) -> (what: String, analyzer: String)? {
+            switch label {
+            case Report.blackFramesLabel: report.summary.cues == nil ? ("black frames", "cues") : nil
+            case Policy.facesLabel: report.summary.people == nil ? ("faces", "faces") : nil
+            case Policy.textLabel: report.summary.text == nil ? ("text lines", "text") : nil
+            case _ where Policy.nudityLabels.contains(label): report.summary.nudity == nil ? ("body parts", "nudity") : nil
+            default: nil
+            }
+        }
         func score(_ f: Report.Frame, _ label: String) -> Double? {
             if label == Policy.facesLabel { return f.faces?.map(\.score).max() ?? 0 }
             if label == Policy.textLabel { return f.textScore ?? 0 }
@@ -161,25 +172,16 @@ public struct Policy: Codable, Sendable {
         }
         for rule in deny ?? [] {
             let name = "deny \(rule.label) over \(rule.scoreOver)"
+            if let missing = unseen(rule.label) {
+                out.append(notLookedFor(name, missing.what, missing.analyzer))
+                continue
+            }
             if rule.label == Report.blackFramesLabel {
-                guard report.summary.cues != nil else { out.append(notLookedFor(name, "black frames", "cues")); continue }
                 for s in report.segments where s.kind == "cue" && s.label == rule.label && s.maxScore > rule.scoreOver
                     && s.endS - s.startS >= (rule.minDurationS ?? 0) {
                     out.append(Violation(rule: name, message: String(format: "black frames from %.2f s to %.2f s", s.startS, s.endS),
                                          startS: s.startS, endS: s.endS))
                 }
-                continue
-            }
-            if rule.label == Policy.facesLabel && report.summary.people == nil {
-                out.append(notLookedFor(name, "faces", "faces"))
-                continue
-            }
-            if rule.label == Policy.textLabel && report.summary.text == nil {
-                out.append(notLookedFor(name, "text lines", "text"))
-                continue
-            }
-            if Policy.nudityLabels.contains(rule.label) && report.summary.nudity == nil {
-                out.append(notLookedFor(name, "body parts", "nudity"))
                 continue
             }
             if frames.isEmpty {
@@ -209,28 +211,24 @@ public struct Policy: Codable, Sendable {
             }
         }
         for rule in require ?? [] {
-            if let topic = rule.topic {
+            if let label = rule.label, let missing = unseen(label) {
+                out.append(notLookedFor("require \(label) >= \(rule.minScore)", missing.what, missing.analyzer))
+            } else if let topic = rule.topic {
                 let s = report.summary.topics.first { $0.label == topic }?.score ?? 0
                 if s < rule.minScore {
                     out.append(Violation(rule: "require topic \(topic) >= \(rule.minScore)", message: "topic \(topic) score \(round4(s)) < \(rule.minScore)", startS: nil, endS: nil))
                 }
-            } else if rule.label == Policy.facesLabel {
-                let name = "require faces >= \(rule.minScore)"
-                guard let people = report.summary.people else { out.append(notLookedFor(name, "faces", "faces")); continue }
+            } else if rule.label == Policy.facesLabel, let people = report.summary.people {
                 if people.faceFrameFraction < rule.minScore {
-                    out.append(Violation(rule: name, message: String(format: "faces in %.4g of the sampled frames < %.4g", people.faceFrameFraction, rule.minScore),
+                    out.append(Violation(rule: "require faces >= \(rule.minScore)", message: String(format: "faces in %.4g of the sampled frames < %.4g", people.faceFrameFraction, rule.minScore),
                                          startS: nil, endS: nil))
                 }
-            } else if rule.label == Policy.textLabel {
-                let name = "require text >= \(rule.minScore)"
-                guard let text = report.summary.text else { out.append(notLookedFor(name, "text lines", "text")); continue }
+            } else if rule.label == Policy.textLabel, let text = report.summary.text {
                 let best = text.map(\.maxScore).max() ?? 0
                 if best < rule.minScore {
-                    out.append(Violation(rule: name, message: text.isEmpty ? "no text was read" : String(format: "the best text line scores %.4g < %.4g", best, rule.minScore),
+                    out.append(Violation(rule: "require text >= \(rule.minScore)", message: text.isEmpty ? "no text was read" : String(format: "the best text line scores %.4g < %.4g", best, rule.minScore),
                                          startS: nil, endS: nil))
                 }
-            } else if let label = rule.label, Policy.nudityLabels.contains(label), report.summary.nudity == nil {
-                out.append(notLookedFor("require \(label) >= \(rule.minScore)", "body parts", "nudity"))
             } else if let label = rule.label {
                 let s = report.thresholdedLabels.first { $0.label == label }?.maxScore ?? 0
                 if s < rule.minScore {

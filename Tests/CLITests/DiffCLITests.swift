@@ -19,12 +19,6 @@ final class DiffCLITests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func lines(_ url: URL) throws -> [[String: Any]] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
-    }
-
     func write(_ records: [[String: Any]], _ name: String) throws -> URL {
         let url = dir.appendingPathComponent(name)
         let text = try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }.joined(separator: "\n")
@@ -53,7 +47,7 @@ final class DiffCLITests: XCTestCase {
     }
 
     func testDriftWithinToleranceIsNotARegressionButBeyondIs() throws {
-        var records = try lines(baseline)
+        var records = try readJSONLines(baseline)
         var summary = records[0]["summary"] as! [String: Any]
         var topics = summary["topics"] as! [[String: Any]]
         topics[0]["score"] = (topics[0]["score"] as! Double) - 0.03
@@ -67,7 +61,7 @@ final class DiffCLITests: XCTestCase {
     }
 
     func testMissingFileIsReportedAndJUnitParses() throws {
-        let records = try lines(baseline)
+        let records = try readJSONLines(baseline)
         let oneLeft = try write([records[0]], "one.jsonl")
         let r = try vidlabel(["diff", baseline.path, oneLeft.path, "--format", "junit"])
         XCTAssertEqual(r.status, 1)
@@ -83,7 +77,7 @@ final class DiffCLITests: XCTestCase {
 
     func testPolicyViolationsComeWithTheirTimes() throws {
         // A real report with its frames' sexual scores set to a known pattern.
-        var record = try lines(baseline)[1]
+        var record = try readJSONLines(baseline)[1]
         var frames = record["frames"] as! [[String: Any]]
         frames = Array(frames.prefix(5))
         let pattern = [0.1, 0.9, 0.95, 0.1, 0.85]

@@ -14,9 +14,7 @@ final class FacesCLITests: XCTestCase {
         let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("chelsea.mp4"), fixture("coffee.mp4"), fixture("landscape.mp4"),
                               "-o", out.path] + analyzers)
         XCTAssertEqual(r.status, 0, r.stderr)
-        let reports = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
+        let reports = try readJSONLines(out)
         XCTAssertEqual(reports.count, 4)
         func frames(_ report: [String: Any]) -> [[String: Any]] { report["frames"] as? [[String: Any]] ?? [] }
         func people(_ report: [String: Any]) -> [String: Any] { (report["summary"] as? [String: Any])?["people"] as? [String: Any] ?? [:] }
@@ -72,19 +70,14 @@ final class FacesCLITests: XCTestCase {
     /// diff: a face that disappears, a report made without the faces analyzer, and the
     /// same report again.
     func testDiffSeesFacesComeAndGo() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-facediff-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchFolder("facediff")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = dir.appendingPathComponent("base.json"), plain = dir.appendingPathComponent("plain.json")
         XCTAssertEqual(try vidlabel(["scan", fixture("astronaut.mp4"), "-o", base.path] + analyzers).status, 0)
         XCTAssertEqual(try vidlabel(["scan", fixture("astronaut.mp4"), "-o", plain.path]).status, 0)
         XCTAssertEqual(try vidlabel(["diff", base.path, base.path]).status, 0)
-        var report = try JSONSerialization.jsonObject(with: Data(contentsOf: base)) as! [String: Any]
-        var summary = report["summary"] as! [String: Any]
-        summary["people"] = ["max_faces": 0, "frames_with_faces": 0, "face_frame_fraction": 0.0]
-        report["summary"] = summary
         let gone = dir.appendingPathComponent("gone.json")
-        try JSONSerialization.data(withJSONObject: report).write(to: gone)
+        try writeReport(base, to: gone) { $0["people"] = ["max_faces": 0, "frames_with_faces": 0, "face_frame_fraction": 0.0] }
         let r = try vidlabel(["diff", base.path, gone.path])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stdout.contains("faces disappeared (were in 2 frames, at most 1 at once)"), r.stdout)
@@ -105,12 +98,9 @@ final class FacesCLITests: XCTestCase {
         let pnet = entries.first { $0["name"] as? String == "mtcnn-pnet" }
         XCTAssertEqual(pnet?["input_shape"] as? [Int], [1, 3, 360, 640])
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-nofaces-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchFolder("nofaces")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for f in ["open-nsfw.onnx", "efficientnet-lite0.onnx", "mobilenet-v2.onnx", "imagenet-classes.txt"] {
-            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(f), withDestinationURL: repoRoot.appendingPathComponent("Models/\(f)"))
-        }
+        try linkBaseModels(into: dir)
         let partial = try vidlabel(["models", "--models-dir", dir.path])
         XCTAssertEqual(partial.status, 0, partial.stderr)
         // faces' three nets, text's three, NudeNet.

@@ -17,9 +17,7 @@ final class NudityCLITests: XCTestCase {
         let r = try vidlabel(["scan", fixture("astronaut.mp4"), fixture("chelsea.mp4"), "-o", out.path] + analyzers)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("NudeNet 320n, whose weights are AGPL-3.0"), r.stderr)
-        let reports = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
+        let reports = try readJSONLines(out)
         func nudity(_ report: [String: Any]) -> [[String: Any]] { (report["summary"] as? [String: Any])?["nudity"] as? [[String: Any]] ?? [] }
         for report in reports {
             // Every label listed, none flagged: no nudity in either photo.
@@ -70,9 +68,7 @@ final class NudityCLITests: XCTestCase {
         // Without the optional model: the message says it is optional and how to get it.
         let models = dir.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        for f in ["open-nsfw.onnx", "efficientnet-lite0.onnx", "mobilenet-v2.onnx", "imagenet-classes.txt"] {
-            try FileManager.default.createSymbolicLink(at: models.appendingPathComponent(f), withDestinationURL: repoRoot.appendingPathComponent("Models/\(f)"))
-        }
+        try linkBaseModels(into: models)
         let missing = try vidlabel(["scan", fixture("astronaut.mp4"), "--models-dir", models.path] + analyzers)
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("NudeNet is optional (AGPL-3.0 weights)"), missing.stderr)

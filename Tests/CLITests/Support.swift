@@ -135,3 +135,29 @@ func scratchFolder(_ name: String) throws -> URL {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// The JSON objects of a JSON Lines file (`scan -o` with several files).
+func readJSONLines(_ url: URL) throws -> [[String: Any]] {
+    try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+}
+
+/// Writes the report at `from` to `to` with its summary changed by `edit`: a
+/// baseline that differs from a real scan in one known way, for diff tests.
+func writeReport(_ from: URL, to: URL, editingSummary edit: (inout [String: Any]) -> Void) throws {
+    var report = try JSONSerialization.jsonObject(with: Data(contentsOf: from)) as! [String: Any]
+    var summary = report["summary"] as! [String: Any]
+    edit(&summary)
+    report["summary"] = summary
+    try JSONSerialization.data(withJSONObject: report).write(to: to)
+}
+
+/// Fills `dir` (which must exist) with links to the base models only (the
+/// moderation and topic classifiers and their class names): a models folder
+/// without any analyzer's detectors.
+func linkBaseModels(into dir: URL) throws {
+    for f in ["open-nsfw.onnx", "efficientnet-lite0.onnx", "mobilenet-v2.onnx", "imagenet-classes.txt"] {
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(f), withDestinationURL: repoRoot.appendingPathComponent("Models/\(f)"))
+    }
+}

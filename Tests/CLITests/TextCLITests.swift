@@ -15,9 +15,7 @@ final class TextCLITests: XCTestCase {
         let out = dir.appendingPathComponent("r.jsonl")
         let r = try vidlabel(["scan", fixture("page.mp4"), fixture("chelsea.mp4"), fixture("astronaut.mp4"), "-o", out.path] + analyzers)
         XCTAssertEqual(r.status, 0, r.stderr)
-        let reports = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-        }
+        let reports = try readJSONLines(out)
         func summary(_ report: [String: Any]) -> [[String: Any]] { (report["summary"] as? [String: Any])?["text"] as? [[String: Any]] ?? [] }
         let page = reports[0]
         let read = summary(page).compactMap { ($0["text"] as? String)?.lowercased() }
@@ -65,12 +63,10 @@ final class TextCLITests: XCTestCase {
         XCTAssertEqual(try vidlabel(["scan", fixture("page.mp4"), "-o", plain.path]).status, 0)
         XCTAssertEqual(try vidlabel(["diff", base.path, base.path]).status, 0)
         // The title no longer read: a change; read in the new report only: a change too.
-        var report = try JSONSerialization.jsonObject(with: Data(contentsOf: base)) as! [String: Any]
-        var summary = report["summary"] as! [String: Any]
-        summary["text"] = (summary["text"] as! [[String: Any]]).filter { $0["text"] as? String != "Region-based segmentation" }
-        report["summary"] = summary
         let gone = dir.appendingPathComponent("gone.json")
-        try JSONSerialization.data(withJSONObject: report).write(to: gone)
+        try writeReport(base, to: gone) { summary in
+            summary["text"] = (summary["text"] as! [[String: Any]]).filter { $0["text"] as? String != "Region-based segmentation" }
+        }
         let r = try vidlabel(["diff", base.path, gone.path])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stdout.contains("text \"Region-based segmentation\" (0.00-1.00 s) is no longer read"), r.stdout)

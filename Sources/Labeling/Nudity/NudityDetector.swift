@@ -45,11 +45,8 @@ final class NudityDetector: @unchecked Sendable {
     /// image: the frame as `imageRequest` asks; frameWidth/Height: the upright frame's size.
     func detect(_ image: RGBImage, frameWidth: Int, frameHeight: Int, threads: Int) throws -> [Detection] {
         let n = Self.size
-        let plane = n * n
-        var data = [Float](repeating: 0, count: 3 * plane)
-        image.pixels.withUnsafeBufferPointer { px in
-            for i in 0..<plane { for c in 0..<3 { data[c * plane + i] = Float(px[i * 3 + c]) / 255 } }
-        }
+        // Layout: [1][3][n][n], RGB planes / 255.
+        let data = PlanarImage(image).planes.map { $0 / 255 }
         let out = try model.run([model.inputs[0].name: Tensor(shape: [1, 3, n, n], data: data)], threads: threads)[model.outputNames[0]]!
         let anchors = out.shape[2], classes = out.shape[1] - 4
         // The 320 px square covers the frame's longer side.

@@ -60,6 +60,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
             // across panels. K blocks accumulate in y, which the chunk keeps in cache.
             let blocks = chunks.isEmpty ? [(taps: 0..<taps, channels: 0..<cg)] : chunks
             let chunkTiles = 16, perTile = taps * MR
+            // A narrow last panel runs with the full one before it (`wideTile`) when this
+            // task has both and K is not blocked.
+            let wide = blocks.count == 1 && pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
             // Row pointers of a chunk's tiles: [tile][tap][6]. From the scratch pool: the
             // table outgrows the stack for big windows, and steady state allocates nothing.
             Scratch.with(chunkTiles * perTile * 2) { floats in
@@ -73,7 +76,22 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                             }
                             for (bi, blk) in blocks.enumerated() {
                                 let kOffset = blk.taps.lowerBound * cg + blk.channels.lowerBound
-                                for p in pLo..<pHi {
+                                if wide {
+                                    // The last full panel and the narrow one together (`wideTile`).
+                                    let p = pHi - 2, col = g * f.mg + p * NR
+                                    for t in c0..<c1 {
+                                        let off = t * MR * s.m + col, tileRows = min(MR, rows - t * MR)
+                                        var te = e
+                                        te.bias = e.bias.map { $0 + col }
+                                        for half in 0..<2 where tileRows > 3 * half {
+                                            te.residual = e.residual.map { $0 + off + 3 * half * s.m }
+                                            wideTile(table + (t - c0) * perTile, row0: 3 * half, taps: taps, cin: cg, b: f.panel(group: g, p),
+                                                     bn: f.panel(group: g, p + 1), c: y + off + 3 * half * s.m, ldc: s.m,
+                                                     rows: min(3, tileRows - 3 * half), cols: f.mg - p * NR, epilogue: te)
+                                        }
+                                    }
+                                }
+                                for p in pLo..<(wide ? pHi - 2 : pHi) {
                                     let bOffset = kOffset * f.width(p)
                                     let col = g * f.mg + p * NR
                                     var te = e

@@ -92,29 +92,17 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     }
     var bp = UnsafeRawPointer(b)
     // An edge panel of at most VW filters (24-, 40-channel layers with NR 16), packed
-    // VW wide (FilterPanels): half the FMAs. Two sets of six accumulators (even and
-    // odd K steps, added at the end): six dependent chains left the FMA units waiting
-    // on their latency (an 8-filter panel took 10 ms where a 16-filter one took 11.4,
-    // 3x3 48->M at 136x240).
+    // VW wide (FilterPanels): half the FMAs. One chain per output, K in order, as in
+    // `wideTile`, which runs this panel together with the full one before it: a
+    // layer's outputs must not depend on which of the two ran (the thread count
+    // decides). (Even and odd K steps in two sets of accumulators ran an 8-filter
+    // panel alone ~10% faster, but `wideTile` has no registers left for them.)
     if cols <= VW {
-        var (o0, o1, o2, o3, o4, o5) = (V(), V(), V(), V(), V(), V())
         for t in 0..<taps {
             let rowp = a + t * MR
             let a0 = rowp[0] + aOffset, a1 = rowp[1] + aOffset, a2 = rowp[2] + aOffset
             let a3 = rowp[3] + aOffset, a4 = rowp[4] + aOffset, a5 = rowp[5] + aOffset
-            var q = 0
-            while q + 2 <= cin {
-                let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: VB, as: V.self)
-                acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); o0 = V.madd(o0, V(repeating: a0[q + 1]), b1)
-                acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0); o1 = V.madd(o1, V(repeating: a1[q + 1]), b1)
-                acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); o2 = V.madd(o2, V(repeating: a2[q + 1]), b1)
-                acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0); o3 = V.madd(o3, V(repeating: a3[q + 1]), b1)
-                acc.c40 = V.madd(acc.c40, V(repeating: a4[q]), b0); o4 = V.madd(o4, V(repeating: a4[q + 1]), b1)
-                acc.c50 = V.madd(acc.c50, V(repeating: a5[q]), b0); o5 = V.madd(o5, V(repeating: a5[q + 1]), b1)
-                bp += 2 * VB
-                q += 2
-            }
-            if q < cin {
+            for q in 0..<cin {
                 let b0 = bp.load(as: V.self)
                 acc.c00 = V.madd(acc.c00, V(repeating: a0[q]), b0); acc.c10 = V.madd(acc.c10, V(repeating: a1[q]), b0)
                 acc.c20 = V.madd(acc.c20, V(repeating: a2[q]), b0); acc.c30 = V.madd(acc.c30, V(repeating: a3[q]), b0)
@@ -122,7 +110,6 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
                 bp += VB
             }
         }
-        acc.c00 += o0; acc.c10 += o1; acc.c20 += o2; acc.c30 += o3; acc.c40 += o4; acc.c50 += o5
     } else {
         for t in 0..<taps {
             let rowp = a + t * MR
@@ -142,6 +129,56 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
     emit(0, acc.c00, acc.c01); emit(1, acc.c10, acc.c11); emit(2, acc.c20, acc.c21)
     emit(3, acc.c30, acc.c31); emit(4, acc.c40, acc.c41); emit(5, acc.c50, acc.c51)
 
+}
+
+/// Three rows (row0..<row0+3 of a tile's six) of a full panel and the narrow edge
+/// panel after it (24-filter layers with NR 16, 48 with NR 32), NR + VW columns at
+/// once in 9 accumulators. Each input value is broadcast once for all the columns:
+/// as two panels every input was read twice, and on PP-OCR det's 24-filter 3x3
+/// convs those reads missing L1 were where the time went (perf annotate). Per
+/// output the sums run in `convTile`'s order (taps, then channels, one chain), so
+/// a layer's outputs are the same whichever of the two ran its columns.
+/// (12 accumulators, to keep the narrow columns' even and odd K steps apart, left
+/// the compiler shuffling registers every step: 25-55% slower than two panels.)
+/// a: [taps][6] row pointers; b: the full panel [taps*cin][NR]; bn: the narrow one
+/// [taps*cin][VW]; c: `rows` (1...3) rows of `cols` (NR < cols <= NR + VW) floats,
+/// ldc apart; the epilogue's bias and residual already offset to c's first column.
+@_transparent
+func wideTile(_ a: UnsafePointer<UnsafePointer<Float>>, row0: Int, taps: Int, cin: Int, b: UnsafePointer<Float>,
+              bn: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, epilogue e: Epilogue) {
+    var c00 = V(), c01 = V(), n0 = V(), c10 = V(), c11 = V(), n1 = V(), c20 = V(), c21 = V(), n2 = V()
+    var bp = UnsafeRawPointer(b), np = UnsafeRawPointer(bn)
+    for t in 0..<taps {
+        let rowp = a + t * MR + row0
+        let a0 = rowp[0], a1 = rowp[1], a2 = rowp[2]
+        @inline(__always) func step(_ q: Int, _ i: Int) {
+            let b0 = bp.load(fromByteOffset: 2 * i * VB, as: V.self), b1 = bp.load(fromByteOffset: (2 * i + 1) * VB, as: V.self)
+            let bv = np.load(fromByteOffset: i * VB, as: V.self)
+            var av = V(repeating: a0[q]); c00 = V.madd(c00, av, b0); c01 = V.madd(c01, av, b1); n0 = V.madd(n0, av, bv)
+            av = V(repeating: a1[q]); c10 = V.madd(c10, av, b0); c11 = V.madd(c11, av, b1); n1 = V.madd(n1, av, bv)
+            av = V(repeating: a2[q]); c20 = V.madd(c20, av, b0); c21 = V.madd(c21, av, b1); n2 = V.madd(n2, av, bv)
+        }
+        // Two K steps per iteration: the loop control once per 18 FMAs.
+        var q = 0
+        while q + 2 <= cin {
+            step(q, 0); step(q + 1, 1)
+            bp += 4 * VB
+            np += 2 * VB
+            q += 2
+        }
+        if q < cin {
+            step(q, 0)
+            bp += 2 * VB
+            np += VB
+        }
+    }
+    @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V, _ v2: V) {
+        guard r < rows else { return }
+        let out = c + r * ldc, res = e.residual.map { $0 + r * ldc }
+        storeRow(v0, v1, out, cols: NR, bias: e.bias, residual: res, e)
+        storeRow(v2, V(), out + NR, cols: cols - NR, bias: e.bias.map { $0 + NR }, residual: res.map { $0 + NR }, e)
+    }
+    emit(0, c00, c01, n0); emit(1, c10, c11, n1); emit(2, c20, c21, n2)
 }
 
 /// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,

@@ -37,6 +37,35 @@ final class KernelTests: XCTestCase {
         try assertMatchesReference("MatMul", dynamic: [("a", Tensor.random([3, 7, 13], seed: 9))], weights: ["b": b], inputs: ["a", "b"])
     }
 
+    /// Convs of 16+ input channels whose last filter panel is narrow (at most NR/2
+    /// columns: 20 and 24 filters with NR 16, 12 with NR 8, 40 and 48 with NR 32, 56
+    /// with NR 16 after three full panels): `wideTile` runs it with the full panel
+    /// before it, `convTile` alone when threads split the panels (few row tiles). Both
+    /// must match the reference and each other bit for bit, at every thread count.
+    func testNarrowLastPanelAcrossThreads() throws {
+        var seed: UInt64 = 500
+        for cout in [12, 20, 24, 40, 48, 56] {
+            // The last case: 7 row tiles and K = 2304, where two threads split the panels.
+            for (cin, k, stride, h, w) in [(16, 3, 1, 5, 7), (19, 3, 2, 13, 11), (48, 3, 2, 9, 23), (24, 2, 1, 4, 5), (256, 3, 1, 4, 7)] {
+                seed += 1
+                let x = Tensor.random([1, cin, h, w], seed: seed)
+                let weights = ["w": Tensor.random([cout, cin, k, k], seed: seed + 1), "b": Tensor.random([cout], seed: seed + 2)]
+                let attributes: [String: Attribute] = ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
+                                                       "pads": .ints([1, 1, k - 1, k - 1])]
+                let expected = try Reference.evaluate(Node(opType: "Conv", name: "ref", inputs: ["x", "w", "b"], outputs: ["y"],
+                                                           attributes: attributes), [x, weights["w"], weights["b"]], opset: 13)
+                for set in kernelSets {
+                    let outputs = try [1, 2].map { threads in
+                        try singleNodeModel("Conv", dynamic: [("x", x.shape)], weights: weights, inputs: ["x", "w", "b"],
+                                            attributes: attributes, threads: threads, kernels: set).run(["x": x])["y"]!
+                    }
+                    XCTAssertLessThanOrEqual(maxAbsDiff(outputs[0], expected), 2e-4, "\(set.rawValue) cout \(cout) cin \(cin) k \(k)")
+                    XCTAssertTrue(outputs[0].data == outputs[1].data, "\(set.rawValue) cout \(cout) cin \(cin) k \(k): 1 and 2 threads differ")
+                }
+            }
+        }
+    }
+
     func testConvAwkwardShapes() throws {
         var seed: UInt64 = 100
         for cin in [1, 3, 7, 13] {

@@ -122,6 +122,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         // tile's row pointers, [6], or for row taps [kh][6]; rowsBuf: a gathered tile's
         // rows copied contiguous, [6][taps*cg].
         let noBias = zeroBias
+        let wideEdge = pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
         let segmentVectors = (win.kernel.w * cg + 7) / 8
@@ -196,18 +197,35 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         // rows; gathered rows: the tile buffer) take the lean microkernel for
                         // whole NR-column panels.
                         let strided = (pointwise || (gather && !byRows)) && tileRows == MR
+                        // 1x1 convs: the last full panel and the narrow one together (`wideTile`),
+                        // in the block that holds both (1x1 96->24 at 136x240: -28%). Not the stems'
+                        // and 2x2 convs' short window rows (9, 24 floats): there the two 3-row
+                        // passes cost more than they save (+10-17%).
+                        let wideHere = pointwise && wideEdge && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
+                        if wideHere {
+                            let p = pHi - 2, col = g * f.mg + p * NR, off = m0 * s.m + col
+                            var te = e
+                            te.bias = e.bias.map { $0 + col }
+                            for half in 0..<2 where tileRows > 3 * half {
+                                te.residual = e.residual.map { $0 + off + 3 * half * s.m }
+                                wideTile(ptrs, row0: 3 * half, taps: 1, cin: cg, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1),
+                                         c: y + off + 3 * half * s.m, ldc: s.m, rows: min(3, tileRows - 3 * half), cols: f.mg - p * NR,
+                                         epilogue: te)
+                            }
+                        }
+                        let bEnd = wideHere ? pHi - 2 : b1
                         if strided {
                             // Row pointers, not a base and a stride: with a stride the compiler
                             // rebuilds the six row addresses from one register in the loop.
                             let a = pointwise ? UnsafePointer(ptrs) : UnsafePointer(gathered)
-                            for p in b0..<b1 where f.mg - p * NR >= NR {
+                            for p in b0..<bEnd where f.mg - p * NR >= NR {
                                 let col = g * f.mg + p * NR
                                 pointwiseTile(a, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
                                               bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
                                               epilogue: e)
                             }
                         }
-                        for p in b0..<b1 where !(strided && f.mg - p * NR >= NR) {
+                        for p in b0..<bEnd where !(strided && f.mg - p * NR >= NR) {
                             let col = g * f.mg + p * NR
                             let off = m0 * s.m + col
                             var te = e

@@ -45,13 +45,15 @@ final class KernelTests: XCTestCase {
     func testNarrowLastPanelAcrossThreads() throws {
         var seed: UInt64 = 500
         for cout in [12, 20, 24, 40, 48, 56] {
-            // The last case: 7 row tiles and K = 2304, where two threads split the panels.
-            for (cin, k, stride, h, w) in [(16, 3, 1, 5, 7), (19, 3, 2, 13, 11), (48, 3, 2, 9, 23), (24, 2, 1, 4, 5), (256, 3, 1, 4, 7)] {
+            // (256, 3, ...) and (2048, 1, ...): 7 row tiles and a K at which two threads
+            // split the panels. The 1x1 convs (no padding) take the pointwise path.
+            for (cin, k, stride, h, w) in [(16, 3, 1, 5, 7), (19, 3, 2, 13, 11), (48, 3, 2, 9, 23), (24, 2, 1, 4, 5), (256, 3, 1, 4, 7),
+                                           (96, 1, 1, 13, 11), (2048, 1, 1, 5, 8)] {
                 seed += 1
                 let x = Tensor.random([1, cin, h, w], seed: seed)
                 let weights = ["w": Tensor.random([cout, cin, k, k], seed: seed + 1), "b": Tensor.random([cout], seed: seed + 2)]
                 let attributes: [String: Attribute] = ["kernel_shape": .ints([k, k]), "strides": .ints([stride, stride]),
-                                                       "pads": .ints([1, 1, k - 1, k - 1])]
+                                                       "pads": .ints(k == 1 ? [0, 0, 0, 0] : [1, 1, k - 1, k - 1])]
                 let expected = try Reference.evaluate(Node(opType: "Conv", name: "ref", inputs: ["x", "w", "b"], outputs: ["y"],
                                                            attributes: attributes), [x, weights["w"], weights["b"]], opset: 13)
                 for set in kernelSets {

@@ -197,18 +197,19 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         // rows; gathered rows: the tile buffer) take the lean microkernel for
                         // whole NR-column panels.
                         let strided = (pointwise || (gather && !byRows)) && tileRows == MR
-                        // 1x1 convs: the last full panel and the narrow one together (`wideTile`),
-                        // in the block that holds both (1x1 96->24 at 136x240: -28%). Not the stems'
-                        // and 2x2 convs' short window rows (9, 24 floats): there the two 3-row
-                        // passes cost more than they save (+10-17%).
-                        let wideHere = pointwise && wideEdge && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
+                        // The last full panel and the narrow one together (`wideTile`), in the
+                        // block that holds both: 1x1 96->24 at 136x240 -23..28%, the stem 3->24
+                        // -12%, 2x2 12->24 -10% (A/B).
+                        let wideHere = wideEdge && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
                         if wideHere {
                             let p = pHi - 2, col = g * f.mg + p * NR, off = m0 * s.m + col
+                            let (a, aTaps, aCin) = byRows ? (UnsafePointer(ptrs), win.kernel.h, win.kernel.w * cg)
+                                : gather ? (UnsafePointer(gathered), 1, k) : (UnsafePointer(ptrs), 1, cg)
                             var te = e
                             te.bias = e.bias.map { $0 + col }
                             for half in 0..<2 where tileRows > 3 * half {
                                 te.residual = e.residual.map { $0 + off + 3 * half * s.m }
-                                wideTile(ptrs, row0: 3 * half, taps: 1, cin: cg, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1),
+                                wideTile(a, row0: 3 * half, taps: aTaps, cin: aCin, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1),
                                          c: y + off + 3 * half * s.m, ldc: s.m, rows: min(3, tileRows - 3 * half), cols: f.mg - p * NR,
                                          epilogue: te)
                             }

@@ -37,7 +37,7 @@ final class KernelTests: XCTestCase {
         try assertMatchesReference("MatMul", dynamic: [("a", Tensor.random([3, 7, 13], seed: 9))], weights: ["b": b], inputs: ["a", "b"])
     }
 
-    /// Convs of 16+ input channels whose last filter panel is narrow (at most NR/2
+    /// Convs whose last filter panel is narrow (at most NR/2
     /// columns: 20 and 24 filters with NR 16, 12 with NR 8, 40 and 48 with NR 32, 56
     /// with NR 16 after three full panels): `wideTile` runs it with the full panel
     /// before it, `convTile` alone when threads split the panels (few row tiles). Both
@@ -46,9 +46,10 @@ final class KernelTests: XCTestCase {
         var seed: UInt64 = 500
         for cout in [12, 20, 24, 40, 48, 56] {
             // (256, 3, ...) and (2048, 1, ...): 7 row tiles and a K at which two threads
-            // split the panels. The 1x1 convs (no padding) take the pointwise path.
+            // split the panels. The 1x1 convs (no padding) take the pointwise path, the
+            // last two (under 16 channels) the stem's window-row and gathered-row paths.
             for (cin, k, stride, h, w) in [(16, 3, 1, 5, 7), (19, 3, 2, 13, 11), (48, 3, 2, 9, 23), (24, 2, 1, 4, 5), (256, 3, 1, 4, 7),
-                                           (96, 1, 1, 13, 11), (2048, 1, 1, 5, 8)] {
+                                           (96, 1, 1, 13, 11), (2048, 1, 1, 5, 8), (3, 3, 2, 17, 19), (12, 2, 1, 9, 10)] {
                 seed += 1
                 let x = Tensor.random([1, cin, h, w], seed: seed)
                 let weights = ["w": Tensor.random([cout, cin, k, k], seed: seed + 1), "b": Tensor.random([cout], seed: seed + 2)]

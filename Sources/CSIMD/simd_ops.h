@@ -32,4 +32,9 @@ static inline vl_float4 vl_clamp4(vl_float4 v, vl_float4 lo, vl_float4 hi) {
     return r < hi ? r : hi;
 }
 
+/// Asks for the cache line at p ahead of its use (prefetcht0): a hint, never a fault.
+static inline void vl_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
 #endif

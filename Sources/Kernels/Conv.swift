@@ -33,7 +33,12 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     let win = s.win, taps = f.taps, cg = f.cg
     let pointwise = taps == 1 && win.stride == (1, 1) && win.pads == (0, 0, 0, 0)
     let k = taps * cg
-    let gather = taps > 1 && cg < 16
+    // Few channels: window rows read in place (or gathered) per tile, instead of a
+    // tap of cg channels at a time. Also 16-31 channels on big images: YOLOv8n's
+    // 16-channel 3x3s at 160x160 and 80x80 (NudeNet 320n -10..12%) and PP-OCR det's
+    // 2x2 24->12 at 272x480 (8.2 -> 7.1 ms) ran faster so; R-Net's 28-channel 3x3 at
+    // 9x9 ran 40% slower (same-binary A/B). The sums come out alike either way.
+    let gather = taps > 1 && (cg < 16 || (cg < 32 && rows >= 4096))
     // `zeros` holds kw*Cg zeros for ungrouped convs (PreparedWeights): a whole window row of padding.
     let rowTaps = gather && f.groups == 1 && win.dilation.w == 1
     let (xAddr, yAddr) = (Int(bitPattern: x), Int(bitPattern: y))

@@ -47,9 +47,11 @@ final class KernelTests: XCTestCase {
         for cout in [12, 20, 24, 40, 48, 56] {
             // (256, 3, ...) and (2048, 1, ...): 7 row tiles and a K at which two threads
             // split the panels. The 1x1 convs (no padding) take the pointwise path, the
-            // last two (under 16 channels) the stem's window-row and gathered-row paths.
+            // last three (under 16 channels; 24 on a 65x65 output) the stem's window-row
+            // and gathered-row paths.
             for (cin, k, stride, h, w) in [(16, 3, 1, 5, 7), (19, 3, 2, 13, 11), (48, 3, 2, 9, 23), (24, 2, 1, 4, 5), (256, 3, 1, 4, 7),
-                                           (96, 1, 1, 13, 11), (2048, 1, 1, 5, 8), (3, 3, 2, 17, 19), (12, 2, 1, 9, 10)] {
+                                           (96, 1, 1, 13, 11), (2048, 1, 1, 5, 8), (3, 3, 2, 17, 19), (12, 2, 1, 9, 10),
+                                           (24, 2, 1, 64, 64)] {
                 seed += 1
                 let x = Tensor.random([1, cin, h, w], seed: seed)
                 let weights = ["w": Tensor.random([cout, cin, k, k], seed: seed + 1), "b": Tensor.random([cout], seed: seed + 2)]

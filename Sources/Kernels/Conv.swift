@@ -84,17 +84,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 let kOffset = blk.taps.lowerBound * cg + blk.channels.lowerBound
                                 if wide {
                                     // The last full panel and the narrow one together (`wideTile`).
-                                    let p = pHi - 2, col = g * f.mg + p * NR
                                     for t in c0..<c1 {
-                                        let off = t * MR * s.m + col, tileRows = min(MR, rows - t * MR)
-                                        var te = e
-                                        te.bias = e.bias.map { $0 + col }
-                                        for half in 0..<2 where tileRows > 3 * half {
-                                            te.residual = e.residual.map { $0 + off + 3 * half * s.m }
-                                            wideTile(table + (t - c0) * perTile, row0: 3 * half, taps: taps, cin: cg, b: f.panel(group: g, p),
-                                                     bn: f.panel(group: g, p + 1), c: y + off + 3 * half * s.m, ldc: s.m,
-                                                     rows: min(3, tileRows - 3 * half), cols: f.mg - p * NR, epilogue: te)
-                                        }
+                                        wideTilePair(table + (t - c0) * perTile, taps: taps, cin: cg, f, group: g, e, y: y, ldc: s.m,
+                                                     row0: t * MR, rows: min(MR, rows - t * MR))
                                     }
                                 }
                                 for p in pLo..<(wide ? pHi - 2 : pHi) {
@@ -218,17 +210,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         // -12%, 2x2 12->24 -10% (A/B).
                         let wideHere = wideEdge && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
                         if wideHere {
-                            let p = pHi - 2, col = g * f.mg + p * NR, off = m0 * s.m + col
                             let (a, aTaps, aCin) = byRows ? (UnsafePointer(ptrs), win.kernel.h, win.kernel.w * cg)
                                 : gather ? (UnsafePointer(gathered), 1, k) : (UnsafePointer(ptrs), 1, cg)
-                            var te = e
-                            te.bias = e.bias.map { $0 + col }
-                            for half in 0..<2 where tileRows > 3 * half {
-                                te.residual = e.residual.map { $0 + off + 3 * half * s.m }
-                                wideTile(a, row0: 3 * half, taps: aTaps, cin: aCin, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1),
-                                         c: y + off + 3 * half * s.m, ldc: s.m, rows: min(3, tileRows - 3 * half), cols: f.mg - p * NR,
-                                         epilogue: te)
-                            }
+                            wideTilePair(a, taps: aTaps, cin: aCin, f, group: g, e, y: y, ldc: s.m, row0: m0, rows: tileRows)
                         }
                         let bEnd = wideHere ? pHi - 2 : b1
                         if strided {
@@ -272,6 +256,24 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         }
     }
     if tasks == 1 { work(0) } else { Workers.shared.run(tasks, work) }
+}
+
+/// One row tile of a conv through `wideTile`, its rows 0-2 and 3-5: group g's last
+/// full panel and the narrow one after it. a: the tile's row pointers ([taps][6]);
+/// row0: the tile's first output row; y: the conv's output, ldc floats a row; e: the
+/// conv's epilogue (offset here to the tile and the panel's columns).
+@_transparent
+func wideTilePair(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, _ f: FilterPanels, group g: Int, _ e: Epilogue,
+                  y: UnsafeMutablePointer<Float>, ldc: Int, row0: Int, rows: Int) {
+    let p = f.panels - 2, col = g * f.mg + p * NR
+    var te = e
+    te.bias = e.bias.map { $0 + col }
+    for half in 0..<2 where rows > 3 * half {
+        let off = (row0 + 3 * half) * ldc + col
+        te.residual = e.residual.map { $0 + off }
+        wideTile(a, row0: 3 * half, taps: taps, cin: cin, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1), c: y + off, ldc: ldc,
+                 rows: min(3, rows - 3 * half), cols: f.mg - p * NR, epilogue: te)
+    }
 }
 
 /// K blocks of a conv's K = taps x Cg for `convNHWC`: whole taps while a tap has

@@ -50,6 +50,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
         let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
+        // This task has the group's last full panel and the narrow one after it: the two
+        // run together (`wideTilePair`).
+        let narrowPair = pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
         /// The epilogue's activation over output rows `r` of group g, this task's
         /// columns only, once their sums (and bias, residual) are stored.
         func activate(_ y: UnsafeMutablePointer<Float>, group g: Int, rows r: Range<Int>) {
@@ -66,9 +69,8 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
             // across panels. K blocks accumulate in y, which the chunk keeps in cache.
             let blocks = chunks.isEmpty ? [(taps: 0..<taps, channels: 0..<cg)] : chunks
             let chunkTiles = 16, perTile = taps * MR
-            // A narrow last panel runs with the full one before it (`wideTile`) when this
-            // task has both and K is not blocked.
-            let wide = blocks.count == 1 && pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
+            // Not with K blocks: `wideTile` sums the whole K.
+            let wide = narrowPair && blocks.count == 1
             // Row pointers of a chunk's tiles: [tile][tap][6]. From the scratch pool: the
             // table outgrows the stack for big windows, and steady state allocates nothing.
             Scratch.with(chunkTiles * perTile * 2) { floats in
@@ -120,7 +122,12 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         // tile's row pointers, [6], or for row taps [kh][6]; rowsBuf: a gathered tile's
         // rows copied contiguous, [6][taps*cg].
         let noBias = zeroBias
-        let wideEdge = pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
+        // A 1x1 conv over an input larger than L2 reads each tile's rows from memory, and
+        // the FMAs waited on them (perf: the stalls sat on the first broadcast of each new
+        // line): each tile asks for the rows two tiles ahead. (PP-OCR det's 1x1 96->48 at
+        // 136x240: 6.0-7.4 -> 4.8-6.4 ms; det -5%, the classifiers, whose inputs are
+        // smaller, unchanged: same-binary A/B.)
+        let prefetchRows = pointwise && cg == s.c && rows * s.c > (1 << 19)
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
         let segmentVectors = (win.kernel.w * cg + 7) / 8
@@ -135,12 +142,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         let m0 = t * MR
                         // Rows past the end repeat the last row: computed, never stored.
                         if pointwise { for r in 0..<MR { ptrs[r] = x + min(m0 + r, rows - 1) * s.c + g * cg } }
-                        // A 1x1 conv over an input larger than L2 reads each tile's rows from
-                        // memory, and the FMAs waited on them (perf: the stalls sat on the first
-                        // broadcast of each new line): ask for the rows two tiles ahead. (PP-OCR
-                        // det's 1x1 96->48 at 136x240: 6.0-7.4 -> 4.8-6.4 ms; det -5%, the
-                        // classifiers, whose inputs are smaller, unchanged: same-binary A/B.)
-                        if pointwise && b0 == pLo && cg == s.c && rows * s.c > (1 << 19) {
+                        if prefetchRows && b0 == pLo {
                             let ahead = (m0 + 2 * MR) * s.c, end = min(rows * s.c, ahead + MR * s.c)
                             var at = ahead
                             while at < end { vl_prefetch(x + at); at += 16 }
@@ -208,17 +210,17 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         // The last full panel and the narrow one together (`wideTile`), in the
                         // block that holds both: 1x1 96->24 at 136x240 -23..28%, the stem 3->24
                         // -12%, 2x2 12->24 -10% (A/B).
-                        let wideHere = wideEdge && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
+                        // The tile's A operand: row pointers, their taps and floats per tap.
+                        let (a, aTaps, aCin) = byRows ? (UnsafePointer(ptrs), win.kernel.h, win.kernel.w * cg)
+                            : gather ? (UnsafePointer(gathered), 1, k) : (UnsafePointer(ptrs), 1, cg)
+                        let wideHere = narrowPair && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
                         if wideHere {
-                            let (a, aTaps, aCin) = byRows ? (UnsafePointer(ptrs), win.kernel.h, win.kernel.w * cg)
-                                : gather ? (UnsafePointer(gathered), 1, k) : (UnsafePointer(ptrs), 1, cg)
                             wideTilePair(a, taps: aTaps, cin: aCin, f, group: g, e, y: y, ldc: s.m, row0: m0, rows: tileRows)
                         }
                         let bEnd = wideHere ? pHi - 2 : b1
                         if strided {
                             // Row pointers, not a base and a stride: with a stride the compiler
                             // rebuilds the six row addresses from one register in the loop.
-                            let a = pointwise ? UnsafePointer(ptrs) : UnsafePointer(gathered)
                             for p in b0..<bEnd where f.mg - p * NR >= NR {
                                 let col = g * f.mg + p * NR
                                 pointwiseTile(a, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
@@ -235,14 +237,8 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                             let cols = min(NR, f.mg - p * NR)
                             if tileRows == 1 && taps == 1 {
                                 rowTile(ptrs[0], k: k, b: f.panel(group: g, p), c: y + off, cols: cols, epilogue: te)
-                            } else if byRows {
-                                convTile(ptrs, taps: win.kernel.h, cin: win.kernel.w * cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
-                                         rows: tileRows, cols: cols, epilogue: te)
-                            } else if gather {
-                                convTile(gathered, taps: 1, cin: k, b: f.panel(group: g, p), c: y + off, ldc: s.m,
-                                         rows: tileRows, cols: cols, epilogue: te)
                             } else {
-                                convTile(ptrs, taps: 1, cin: cg, b: f.panel(group: g, p), c: y + off, ldc: s.m,
+                                convTile(a, taps: aTaps, cin: aCin, b: f.panel(group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
                         }

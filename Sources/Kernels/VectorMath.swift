@@ -98,9 +98,29 @@ func verf<T: KernelVector>(_ x0: T) -> T {
     return x * p / q
 }
 
-/// 1 / (1 + exp(-x)).
+/// 1 / (1 + exp(-x)) as Eigen's fast logistic (onnxruntime's MLAS uses the same):
+/// x clamped to [-18, 18], then 1/2 + x P(x^2) / Q(x^2), degrees 9 and 10: no exp.
+/// Absolute error below 1.5e-7 (so SiLU's x * sigmoid(x) is within |x| 1.5e-7);
+/// the result loses relative precision where it is tiny (x < -10), as onnxruntime's
+/// does. 0.46 against 0.74 ns an element for the exp form (SiLU, AVX2, Zen 4):
+/// YOLOv8n's SiLUs took a tenth of its time.
 @inline(__always)
-func vsigmoid<T: KernelVector>(_ x: T) -> T { 1 / (1 + vexp(-x)) }
+func vsigmoid<T: KernelVector>(_ x0: T) -> T {
+    let x = T.clamp(x0, .splat(-18), .splat(18))
+    let x2 = x * x
+    var p = T.madd(.splat(1.15627324459942e-07), x2, .splat(4.37031012579801e-11))
+    p = T.madd(.splat(6.08574864600143e-05), p, x2)
+    p = T.madd(.splat(8.51377133304701e-03), p, x2)
+    p = T.madd(.splat(2.48287947061529e-01), p, x2)
+    var q = T.madd(.splat(5.76102136993427e-09), x2, .splat(6.10247389755681e-13))
+    q = T.madd(.splat(6.29106785017040e-06), q, x2)
+    q = T.madd(.splat(1.70198817374094e-03), q, x2)
+    q = T.madd(.splat(1.16817656904453e-01), q, x2)
+    q = T.madd(.splat(9.93151921023180e-01), q, x2)
+    // Clamped to [0, 1]: at x = -18 the rational is -6e-8, and a probability must not
+    // come out negative.
+    return T.clamp(x * p / q + .splat(0.5), .splat(0), .splat(1))
+}
 
 /// The activation `a` on every lane.
 @inline(__always)

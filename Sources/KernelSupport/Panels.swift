@@ -20,16 +20,34 @@ package struct FilterPanels {
     package let taps: Int
 
     /// Panels per group.
-    package var panels: Int { (mg + nr - 1) / nr }
+    package let panels: Int
     /// Floats in one full panel: K (= taps * cg) rows of nr.
-    package var panelSize: Int { taps * cg * nr }
+    package let panelSize: Int
+    /// Floats per group: its full panels and its last one.
+    package let groupSize: Int
+
+    // The sizes are stored, not computed: the kernel modules read them per tile,
+    // and a computed property from this module stayed a call there (`@inlinable`,
+    // `@inline(__always)` and `@_transparent` alike: objdump of convNHWC), and a
+    // call in the tile loop costs spills around it.
+    package init(data: UnsafePointer<Float>, nr: Int, groups: Int, mg: Int, cg: Int, taps: Int) {
+        self.data = data
+        self.nr = nr
+        self.groups = groups
+        self.mg = mg
+        self.cg = cg
+        self.taps = taps
+        panels = (mg + nr - 1) / nr
+        panelSize = taps * cg * nr
+        groupSize = Self.groupSize(nr: nr, mg: mg, cg: cg, taps: taps)
+    }
+
     /// Columns per K row of panel p: nr, or nr/2 for a narrow last panel.
     package func width(_ p: Int) -> Int { Self.width(p, nr: nr, mg: mg) }
-    /// Floats per group: its full panels and its last one.
-    var groupSize: Int { Self.groupSize(nr: nr, mg: mg, cg: cg, taps: taps) }
     /// Floats in all panels.
     package var count: Int { groups * groupSize }
 
+    /// Where panel p of group g starts (kernels spell this `panelStart`).
     package func panel(group: Int, _ p: Int) -> UnsafePointer<Float> { data + group * groupSize + p * panelSize }
 
     static func width(_ p: Int, nr: Int, mg: Int) -> Int {

@@ -59,7 +59,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
             guard !e.activation.isNone else { return }
             let c0Col = g * f.mg + pLo * NR, c1Col = g * f.mg + min(pHi * NR, f.mg)
             var te = e
-            te.residual = e.residual.map { $0 + r.lowerBound * s.m + c0Col }
+            te.residual = e.residual.advanced(by: r.lowerBound * s.m + c0Col)
             activateTile(y + r.lowerBound * s.m + c0Col, ldc: s.m, rows: r.count, cols: c1Col - c0Col, te)
         }
         if !pointwise && !gather {
@@ -88,28 +88,28 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                     // The last full panel and the narrow one together (`wideTile`).
                                     for t in c0..<c1 {
                                         wideTilePair(table + (t - c0) * perTile, taps: taps, cin: cg, f, group: g, e, y: y, ldc: s.m,
-                                                     row0: t * MR, rows: min(MR, rows - t * MR))
+                                                     row0: t * MR, rows: least(MR, rows - t * MR))
                                     }
                                 }
                                 for p in pLo..<(wide ? pHi - 2 : pHi) {
                                     let bOffset = kOffset * f.width(p)
                                     let col = g * f.mg + p * NR
                                     var te = e
-                                    te.bias = e.bias.map { $0 + col }
-                                    let panel = f.panel(group: g, p) + bOffset
+                                    te.bias = e.bias.advanced(by: col)
+                                    let panel = panelStart(f, group: g, p) + bOffset
                                     for t in c0..<c1 {
                                         let off = t * MR * s.m + col
-                                        te.residual = e.residual.map { $0 + off }
+                                        te.residual = e.residual.advanced(by: off)
                                         convTile(table + (t - c0) * perTile + blk.taps.lowerBound * MR, taps: blk.taps.count,
-                                                 cin: blk.channels.count, b: panel, c: y + off, ldc: s.m, rows: min(MR, rows - t * MR),
-                                                 cols: min(NR, f.mg - p * NR), epilogue: te, aOffset: blk.channels.lowerBound,
+                                                 cin: blk.channels.count, b: panel, c: y + off, ldc: s.m, rows: least(MR, rows - t * MR),
+                                                 cols: least(NR, f.mg - p * NR), epilogue: te, aOffset: blk.channels.lowerBound,
                                                  accumulate: bi > 0, final: bi == blocks.count - 1)
                                     }
                                 }
                             }
                             // The activation once per chunk (per tile it cost a call and a
                             // switch for every 6 x 16 outputs).
-                            activate(y, group: g, rows: c0 * MR..<min(c1 * MR, rows))
+                            activate(y, group: g, rows: c0 * MR..<least(c1 * MR, rows))
                             c0 = c1
                         }
                     }
@@ -141,9 +141,9 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                     for t in tLo..<tHi {
                         let m0 = t * MR
                         // Rows past the end repeat the last row: computed, never stored.
-                        if pointwise { for r in 0..<MR { ptrs[r] = x + min(m0 + r, rows - 1) * s.c + g * cg } }
+                        if pointwise { for r in 0..<MR { ptrs[r] = x + least(m0 + r, rows - 1) * s.c + g * cg } }
                         if prefetchRows && b0 == pLo {
-                            let ahead = (m0 + 2 * MR) * s.c, end = min(rows * s.c, ahead + MR * s.c)
+                            let ahead = (m0 + 2 * MR) * s.c, end = least(rows * s.c, ahead + MR * s.c)
                             var at = ahead
                             while at < end { vl_prefetch(x + at); at += 16 }
                         }
@@ -202,7 +202,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 }
                             }
                         }
-                        let tileRows = min(MR, rows - m0)
+                        let tileRows = least(MR, rows - m0)
                         // Whole tiles whose rows sit at a fixed stride (1x1 convs: the input's
                         // rows; gathered rows: the tile buffer) take the lean microkernel for
                         // whole NR-column panels.
@@ -223,8 +223,8 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                             // rebuilds the six row addresses from one register in the loop.
                             for p in b0..<bEnd where f.mg - p * NR >= NR {
                                 let col = g * f.mg + p * NR
-                                pointwiseTile(a, k: k, b: f.panel(group: g, p), c: y + m0 * s.m + col, ldc: s.m,
-                                              bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.map { $0 + m0 * s.m + col },
+                                pointwiseTile(a, k: k, b: panelStart(f, group: g, p), c: y + m0 * s.m + col, ldc: s.m,
+                                              bias: (e.bias ?? noBias) + (e.bias == nil ? 0 : col), residual: e.residual.advanced(by: m0 * s.m + col),
                                               epilogue: e)
                             }
                         }
@@ -232,13 +232,13 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                             let col = g * f.mg + p * NR
                             let off = m0 * s.m + col
                             var te = e
-                            te.bias = e.bias.map { $0 + col }
-                            te.residual = e.residual.map { $0 + off }
-                            let cols = min(NR, f.mg - p * NR)
+                            te.bias = e.bias.advanced(by: col)
+                            te.residual = e.residual.advanced(by: off)
+                            let cols = least(NR, f.mg - p * NR)
                             if tileRows == 1 && taps == 1 {
-                                rowTile(ptrs[0], k: k, b: f.panel(group: g, p), c: y + off, cols: cols, epilogue: te)
+                                rowTile(ptrs[0], k: k, b: panelStart(f, group: g, p), c: y + off, cols: cols, epilogue: te)
                             } else {
-                                convTile(a, taps: aTaps, cin: aCin, b: f.panel(group: g, p), c: y + off, ldc: s.m,
+                                convTile(a, taps: aTaps, cin: aCin, b: panelStart(f, group: g, p), c: y + off, ldc: s.m,
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
                         }
@@ -263,11 +263,11 @@ func wideTilePair(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int,
                   y: UnsafeMutablePointer<Float>, ldc: Int, row0: Int, rows: Int) {
     let p = f.panels - 2, col = g * f.mg + p * NR
     var te = e
-    te.bias = e.bias.map { $0 + col }
+    te.bias = e.bias.advanced(by: col)
     for half in 0..<2 where rows > 3 * half {
         let off = (row0 + 3 * half) * ldc + col
-        te.residual = e.residual.map { $0 + off }
-        wideTile(a, row0: 3 * half, taps: taps, cin: cin, b: f.panel(group: g, p), bn: f.panel(group: g, p + 1), c: y + off, ldc: ldc,
+        te.residual = e.residual.advanced(by: off)
+        wideTile(a, row0: 3 * half, taps: taps, cin: cin, b: panelStart(f, group: g, p), bn: panelStart(f, group: g, p + 1), c: y + off, ldc: ldc,
                  rows: min(3, rows - 3 * half), cols: f.mg - p * NR, epilogue: te)
     }
 }

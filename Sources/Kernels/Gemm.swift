@@ -21,6 +21,35 @@ let zeroBias: UnsafePointer<Float> = {
     return UnsafePointer(p)
 }()
 
+extension Optional where Wrapped == UnsafePointer<Float> {
+    /// The pointer moved by n floats (nil stays nil). Not `map { $0 + n }`: inside
+    /// convNHWC such closures were compiled as calls, and a call in a tile's store
+    /// path spills its accumulators around it (objdump).
+    @_transparent func advanced(by n: Int) -> UnsafePointer<Float>? {
+        switch self {
+        case .some(let p): return p + n
+        case .none: return nil
+        }
+    }
+}
+
+/// min(a, b) for the tile loops: Swift's `min` stayed a call inside convNHWC (objdump).
+@_transparent func least(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
+
+/// Where panel p of group g of `f` starts: `FilterPanels.panel`, from its stored
+/// sizes, here because that method (another module's) stayed a call in convNHWC.
+@_transparent func panelStart(_ f: FilterPanels, group g: Int, _ p: Int) -> UnsafePointer<Float> {
+    f.data + g * f.groupSize + p * f.panelSize
+}
+
+/// The vector at p + offset, or nil without p (as `advanced(by:)`, no closure).
+@_transparent func loadIfAny(_ p: UnsafePointer<Float>?, _ offset: Int = 0) -> V? {
+    switch p {
+    case .some(let q): return V.load(q + offset)
+    case .none: return nil
+    }
+}
+
 /// The 12 accumulators of a 6 x NR register tile: row r, columns 0..<VW (cr0) and VW..<NR (cr1).
 struct Tile {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -118,17 +147,34 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
         }
     }
     // Straight from registers: rows past `rows` are never stored.
-    @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V) {
-        guard r < rows else { return }
-        if final {
-            storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.map { $0 + r * ldc }, e)
-        } else {
-            storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, Epilogue())
-        }
-    }
-    emit(0, acc.c00, acc.c01); emit(1, acc.c10, acc.c11); emit(2, acc.c20, acc.c21)
-    emit(3, acc.c30, acc.c31); emit(4, acc.c40, acc.c41); emit(5, acc.c50, acc.c51)
+    tileRow(0, acc.c00, acc.c01, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    tileRow(1, acc.c10, acc.c11, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    tileRow(2, acc.c20, acc.c21, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    tileRow(3, acc.c30, acc.c31, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    tileRow(4, acc.c40, acc.c41, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    tileRow(5, acc.c50, acc.c51, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+}
 
+/// Stores row r of a register tile (when r < rows): the epilogue for the `final`
+/// K block, raw sums before it. A free `@_transparent` function, not a local one:
+/// the kernels' local `emit` functions were compiled out of line inside convNHWC
+/// (their `@inline(__always)` not honoured there), and each call spilled the
+/// tile's other accumulators around it (objdump: vzeroupper, call, reloads).
+@_transparent
+func tileRow(_ r: Int, _ v0: V, _ v1: V, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, final: Bool,
+             _ e: Epilogue) {
+    guard r < rows else { return }
+    if final {
+        storeRow(v0, v1, c + r * ldc, cols: cols, bias: e.bias, residual: e.residual.advanced(by: r * ldc), e)
+    } else {
+        // Raw sums: e without its clamp, activation and residual (set field by field:
+        // `Epilogue()`, another module's initialiser, was a call per row).
+        var raw = e
+        raw.lo = -.infinity
+        raw.hi = .infinity
+        raw.activation.kind = .none
+        storeRow(v0, v1, c + r * ldc, cols: cols, bias: nil, residual: nil, raw)
+    }
 }
 
 /// Three rows (row0..<row0+3 of a tile's six) of a full panel and the narrow edge
@@ -172,13 +218,19 @@ func wideTile(_ a: UnsafePointer<UnsafePointer<Float>>, row0: Int, taps: Int, ci
             np += VB
         }
     }
-    @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V, _ v2: V) {
-        guard r < rows else { return }
-        let out = c + r * ldc, res = e.residual.map { $0 + r * ldc }
-        storeRow(v0, v1, out, cols: NR, bias: e.bias, residual: res, e)
-        storeRow(v2, V(), out + NR, cols: cols - NR, bias: e.bias.map { $0 + NR }, residual: res.map { $0 + NR }, e)
-    }
-    emit(0, c00, c01, n0); emit(1, c10, c11, n1); emit(2, c20, c21, n2)
+    wideRow(0, c00, c01, n0, rows: rows, c: c, ldc: ldc, cols: cols, e)
+    wideRow(1, c10, c11, n1, rows: rows, c: c, ldc: ldc, cols: cols, e)
+    wideRow(2, c20, c21, n2, rows: rows, c: c, ldc: ldc, cols: cols, e)
+}
+
+/// Stores row r of a `wideTile` (when r < rows): NR columns, then the narrow rest.
+/// Free and `@_transparent` for the reason given at `tileRow`.
+@_transparent
+func wideRow(_ r: Int, _ v0: V, _ v1: V, _ v2: V, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, _ e: Epilogue) {
+    guard r < rows else { return }
+    let out = c + r * ldc, res = e.residual.advanced(by: r * ldc)
+    storeRow(v0, v1, out, cols: NR, bias: e.bias, residual: res, e)
+    storeRow(v2, V(), out + NR, cols: cols - NR, bias: e.bias.advanced(by: NR), residual: res.advanced(by: NR), e)
 }
 
 /// The full-tile microkernel for whole rows of K floats (1x1 convs, plain GEMMs,
@@ -202,9 +254,9 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
     c30 += bias0; c31 += bias1; c40 += bias0; c41 += bias1; c50 += bias0; c51 += bias1
     @inline(__always) func put(_ r: Int, _ v0: V, _ v1: V) {
         let p = c + r * ldc
-        let res = residual.map { $0 + r * ldc }
-        finish(v0, residual: res.map { V.load($0) }, e).store(p)
-        finish(v1, residual: res.map { V.load($0 + VW) }, e).store(p + VW)
+        let res = residual.advanced(by: r * ldc)
+        finish(v0, residual: loadIfAny(res), e).store(p)
+        finish(v1, residual: loadIfAny(res, VW), e).store(p + VW)
     }
     put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
     put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
@@ -215,7 +267,7 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
 /// `ldc` apart (the residual, when it comes after the activation, at the same offsets).
 @inline(never)
 func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, _ e: Epilogue) {
-    for r in 0..<rows { activateRun(c + r * ldc, cols, e, residual: e.residual.map { $0 + r * ldc }) }
+    for r in 0..<rows { activateRun(c + r * ldc, cols, e, residual: e.residual.advanced(by: r * ldc)) }
 }
 
 /// Reads one row of up to NR columns (zeros past `cols`).
@@ -229,14 +281,15 @@ func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
 /// Writes one output row of up to NR columns: the epilogue of v + bias (with the
 /// residual), all but the activation (`activateTile` once the tile's rows are
 /// stored, by the conv's loop). Partial rows go through the same vector code lane for lane.
-@inline(__always)
+/// `@_transparent` like `tileRow`: inside convNHWC `@inline(__always)` left it a call.
+@_transparent
 func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
               residual: UnsafePointer<Float>?, _ e: Epilogue) {
     if cols == NR {
         var a = v0, b = v1
         if let bias { a += V.load(bias); b += V.load(bias + VW) }
-        finish(a, residual: residual.map { V.load($0) }, e).store(out)
-        finish(b, residual: residual.map { V.load($0 + VW) }, e).store(out + VW)
+        finish(a, residual: loadIfAny(residual), e).store(out)
+        finish(b, residual: loadIfAny(residual, VW), e).store(out + VW)
         return
     }
     // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
@@ -244,22 +297,21 @@ func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, b
     if cols >= VW {
         var v = v0
         if let bias { v += V.load(bias) }
-        finish(v, residual: residual.map { V.load($0) }, e).store(out)
+        finish(v, residual: loadIfAny(residual), e).store(out)
         j = VW
     }
     // The rest one by one, the same operations in the same order as `finish`.
-    var lanes = (v0, v1)
-    withUnsafeBytes(of: &lanes) { raw in
-        let s = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        while j < cols {
-            var v = s[j]
-            if let bias { v += bias[j] }
-            if let residual, !e.residualAfter { v += residual[j] }
-            v = min(max(v, e.lo), e.hi)
-            if let residual, e.residualAfter, e.activation.isNone { v += residual[j] }
-            out[j] = v
-            j += 1
-        }
+    // (Lanes by index: `withUnsafeBytes` on the pair was a closure call here.)
+    while j < cols {
+        var v = j < VW ? v0[j] : v1[j - VW]
+        if let bias { v += bias[j] }
+        if let residual, !e.residualAfter { v += residual[j] }
+        // The vector clamp's order (vl_clamp8), spelled out: Swift's min/max were calls here.
+        v = v > e.lo ? v : e.lo
+        v = v < e.hi ? v : e.hi
+        if let residual, e.residualAfter, e.activation.isNone { v += residual[j] }
+        out[j] = v
+        j += 1
     }
 }
 

@@ -48,9 +48,10 @@ package struct KernelTable: Sendable {
     /// Images [H, W, C] resized to [OH, OW, C] by per-axis taps.
     package var resize: @Sendable (_ x: UnsafePointer<Float>, _ images: Int, _ h: Int, _ w: Int, _ c: Int, _ ys: [ResizeTap],
                                    _ xs: [ResizeTap], _ y: UnsafeMutablePointer<Float>) -> Void
-    /// A transposed convolution's scatter: GEMM rows of input rows `rows` added into y
-    /// (NHWC), or with `overwrite` written once plus the bias (windows that tile the output).
-    package var col2im: @Sendable (_ cols: UnsafePointer<Float>, _ s: ConvShape, _ groups: Int, _ rows: Range<Int>, _ overwrite: Bool,
+    /// A transposed convolution's scatter: GEMM rows of input rows `rows` (pixelFloats
+    /// a pixel: its taps x filters, maybe zero-padded) added into y (NHWC), or with
+    /// `overwrite` written once plus the bias (windows that tile the output).
+    package var col2im: @Sendable (_ cols: UnsafePointer<Float>, _ pixelFloats: Int, _ s: ConvShape, _ groups: Int, _ rows: Range<Int>, _ overwrite: Bool,
                                    _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) -> Void
     /// y [pixels][m] = pattern (zeros when nil).
     package var fillRows: @Sendable (_ pattern: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ pixels: Int, _ m: Int) -> Void
@@ -76,7 +77,7 @@ package struct KernelTable: Sendable {
         reduce = { _, _, _, _, _, _ in missing("reduce") }
         layerNorm = { _, _, _, _, _, _, _ in missing("layerNorm") }
         resize = { _, _, _, _, _, _, _, _ in missing("resize") }
-        col2im = { _, _, _, _, _, _, _ in missing("col2im") }
+        col2im = { _, _, _, _, _, _, _, _ in missing("col2im") }
         fillRows = { _, _, _, _ in missing("fillRows") }
         transpose = { _, _, _, _ in missing("transpose") }
         fill(&self)

@@ -312,18 +312,18 @@ package func resizeKernel(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int
     }
 }
 
-/// The scatter half of a transposed convolution: cols [rows, W][groups][taps][Mg]
-/// (each input pixel's products with every tap's filters, from the GEMM) added
+/// The scatter half of a transposed convolution: cols [rows, W][pixelFloats], each
+/// pixel's [groups][taps][Mg] products with every tap's filters from the GEMM
+/// (then, in one group, zeros up to pixelFloats), added
 /// into y [N, OH, OW, groups * Mg] at oy = iy * stride - pad + ky * dilation (and
 /// x alike). `rows`: the input rows (counted over N * H) cols holds. `overwrite`:
 /// the windows tile the output exactly (stride = kernel, no pads or dilation), so
 /// each output is written once, cols + bias, and y need not be filled first.
-package func col2imKernel(_ cols: UnsafePointer<Float>, _ s: ConvShape, groups: Int, rows: Range<Int>, overwrite: Bool,
+package func col2imKernel(_ cols: UnsafePointer<Float>, pixelFloats: Int, _ s: ConvShape, groups: Int, rows: Range<Int>, overwrite: Bool,
                           bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
     let win = s.win, m = s.m, mg = m / groups, kh = win.kernel.h, kw = win.kernel.w, taps = kh * kw
-    let pixelFloats = taps * m
     if overwrite && groups == 1 {
-        col2imTiles(cols, s, rows: rows, bias: bias, y)
+        col2imTiles(cols, pixelFloats: pixelFloats, s, rows: rows, bias: bias, y)
         return
     }
     for row in rows {
@@ -358,10 +358,10 @@ package func col2imKernel(_ cols: UnsafePointer<Float>, _ s: ConvShape, groups: 
 /// so it is a copy of kw * M floats per pixel (cols + bias). PP-OCR's last
 /// upsampling (M = 1) spent 6 ms per frame in the general scatter's per-float loop.
 @inline(__always)
-func col2imTiles(_ cols: UnsafePointer<Float>, _ s: ConvShape, rows: Range<Int>, bias: UnsafePointer<Float>?,
+func col2imTiles(_ cols: UnsafePointer<Float>, pixelFloats: Int, _ s: ConvShape, rows: Range<Int>, bias: UnsafePointer<Float>?,
                  _ y: UnsafeMutablePointer<Float>) {
-    let m = s.m, kh = s.win.kernel.h, kw = s.win.kernel.w
-    let span = kw * m, pixelFloats = kh * span
+    let m = s.m, kw = s.win.kernel.w, kh = s.win.kernel.h
+    let span = kw * m
     for row in rows {
         let img = row / s.h, iy = row % s.h
         let src = cols + (row - rows.lowerBound) * s.w * pixelFloats

@@ -20,7 +20,7 @@ package let kernelTable = KernelTable(name: isaName, nr: NR) { t in
     t.reduce = { reduceKernel($0, $1, outer: $2, len: $3, inner: $4, mean: $5) }
     t.layerNorm = { layerNormKernel($0, $1, $2, $3, rows: $4, len: $5, epsilon: $6) }
     t.resize = { resizeKernel($0, images: $1, h: $2, w: $3, c: $4, ys: $5, xs: $6, $7) }
-    t.col2im = { col2imKernel($0, $1, groups: $2, rows: $3, overwrite: $4, bias: $5, $6) }
+    t.col2im = { col2imKernel($0, pixelFloats: $1, $2, groups: $3, rows: $4, overwrite: $5, bias: $6, $7) }
     t.fillRows = { fillRowsKernel($0, $1, pixels: $2, m: $3) }
     t.transpose = { transposeKernel($0, inShape: $1, perm: $2, $3) }
 }

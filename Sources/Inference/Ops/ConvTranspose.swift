@@ -90,8 +90,18 @@ struct ConvTransposeOp: Operator {
         return y
     }
 
+    /// The GEMM's columns per input pixel for `columns` (taps x filters) in one group:
+    /// rounded up to half a tile (one vector), so each row of GEMM output is stored in
+    /// whole vectors. PP-OCR det's last upsampling (1 filter, 2x2: 4 columns) stored
+    /// its rows lane by lane, and that was most of its time.
+    func paddedColumns(_ columns: Int, nr: Int) -> Int {
+        let half = max(1, nr / 2)
+        return (columns + half - 1) / half * half
+    }
+
     /// W [C, Mg, kh, kw] packed as the filters of a grouped 1x1 conv whose columns are
-    /// (tap, filter): group g's column tap * Mg + j is W[g*Cg + ci, j, tap].
+    /// (tap, filter): group g's column tap * Mg + j is W[g*Cg + ci, j, tap]; in one
+    /// group, zero columns after them up to `paddedColumns`.
     func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
         guard constants.count > 1, let w = constants[1] else { throw attrs.fail("weights must be constant") }
         guard w.rank == 4, w.shape.allSatisfy({ $0 > 0 }), w.shape[0] % group == 0 else { throw attrs.fail("weights \(w.shape) do not fit group \(group)") }
@@ -103,9 +113,13 @@ struct ConvTransposeOp: Operator {
             guard b.count == mg * group else { throw attrs.fail("bias has \(b.count) values for \(mg * group) filters") }
             bias = b.data
         }
+        let columns = taps * mg
         let filters = w.data.withUnsafeBufferPointer { wp in
-            PackedFilters(nr: kernels.nr, groups: group, mg: taps * mg, cg: cg, taps: 1) { col, ci, _ in
-                let g = col / (taps * mg), tap = (col % (taps * mg)) / mg, j = col % mg
+            PackedFilters(nr: kernels.nr, groups: group, mg: group == 1 ? paddedColumns(columns, nr: kernels.nr) : columns, cg: cg, taps: 1) {
+                col, ci, _ in
+                // Padding columns (one group) are zero filters.
+                if col >= group * columns { return 0 }
+                let g = col / columns, tap = (col % columns) / mg, j = col % mg
                 return wp[((g * cg + ci) * mg + j) * taps + tap]
             }
         }
@@ -118,8 +132,11 @@ struct ConvTransposeOp: Operator {
         guard out == l.outputShape else { throw attrs.fail("internal error: output \(l.outputShape) != \(out)") }
         let kernels = l.kernels, threads = l.threads, groups = group
         let taps = s.win.kernel.h * s.win.kernel.w, columns = taps * s.m
-        // Input rows per band: the band's GEMM output (rows x W x taps*M floats) within ~1 MB.
-        let band = max(1, min(s.batch * s.h, (1 << 18) / max(1, s.w * columns)))
+        // The GEMM output's floats per input pixel: taps*M, and in one group the zero
+        // columns `prepare` padded it with.
+        let pixelFloats = filters.panels.mg * filters.panels.groups
+        // Input rows per band: the band's GEMM output (rows x W x pixelFloats) within ~1 MB.
+        let band = max(1, min(s.batch * s.h, (1 << 18) / max(1, s.w * pixelFloats)))
         let x = try l.input(0), y = l.output
         let bias = prepared.bias.map { UnsafePointer($0) }
         let fused = l.fused
@@ -127,20 +144,27 @@ struct ConvTransposeOp: Operator {
         // Windows that tile the output (PP-OCR's 2x2 stride-2 upsampling): each output
         // is written once, GEMM result plus bias, with no fill before.
         let tiles = s.win.stride == s.win.kernel && s.win.dilation == (1, 1) && s.win.pads == (0, 0, 0, 0) && outputPadding == [0, 0]
+        let activates = fused.lo > -.infinity || fused.hi < .infinity || fused.activation.kind != .none
         return ({ arena in
             let xp = x.pointer(arena), yp = y.pointer(arena)
             if !tiles { kernels.fillRows(bias, yp, s.batch * s.oh * s.ow, s.m) }
-            Scratch.with(band * s.w * columns) { cols in
+            Scratch.with(band * s.w * pixelFloats) { cols in
                 var r0 = 0
                 while r0 < s.batch * s.h {
                     let r1 = min(s.batch * s.h, r0 + band)
-                    let rows = ConvShape.dense(rows: (r1 - r0) * s.w, k: s.c, units: columns)
+                    let rows = ConvShape.dense(rows: (r1 - r0) * s.w, k: s.c, units: pixelFloats)
                     kernels.conv(xp + r0 * s.w * s.c, rows, filters.panels, Epilogue(), xp, cols, threads)
-                    kernels.col2im(cols, s, groups, r0..<r1, tiles, bias, yp)
+                    kernels.col2im(cols, pixelFloats, s, groups, r0..<r1, tiles, bias, yp)
+                    if tiles && activates {
+                        // The band's output rows (input rows r0..<r1 make rows r0*kh..<r1*kh
+                        // when windows tile the output) are final: activate them while in cache.
+                        let span = s.win.kernel.h * s.ow * s.m
+                        kernels.activate(yp + r0 * span, yp + r0 * span, (r1 - r0) * span, fused.lo, fused.hi, fused.activation)
+                    }
                     r0 = r1
                 }
             }
-            if fused.lo > -.infinity || fused.hi < .infinity || fused.activation.kind != .none {
+            if !tiles && activates {
                 kernels.activate(yp, yp, out.reduce(1, *), fused.lo, fused.hi, fused.activation)
             }
         }, flops)

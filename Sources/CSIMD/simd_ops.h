@@ -37,4 +37,32 @@ static inline void vl_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
 
+typedef int vl_int8 __attribute__((ext_vector_type(8)));
+typedef float vl_v8sf __attribute__((__vector_size__(32)));
+typedef int vl_v8si __attribute__((__vector_size__(32)));
+typedef float vl_v16sf __attribute__((__vector_size__(64)));
+
+/// The first n (0 to 8) floats at p, the other lanes zero, and their store: one
+/// masked vmaskmovps, which touches no memory past them. Kernels stored a row's
+/// last few outputs lane by lane before (through the stack, with the epilogue per
+/// lane): a fifth of a 12-filter conv's time. AVX only: the AVX2 and AVX-512 sets.
+__attribute__((target("avx"))) static inline vl_float8 vl_load_first8(const float *p, long n) {
+    const vl_int8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    vl_int8 m = lane < (int)n;
+    return (vl_float8)__builtin_ia32_maskloadps256((const vl_v8sf *)p, (vl_v8si)m);
+}
+__attribute__((target("avx"))) static inline void vl_store_first8(float *p, long n, vl_float8 v) {
+    const vl_int8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    vl_int8 m = lane < (int)n;
+    __builtin_ia32_maskstoreps256((vl_v8sf *)p, (vl_v8si)m, (vl_v8sf)v);
+}
+
+/// The same on 16 lanes with an AVX-512 write mask.
+__attribute__((target("avx512f"))) static inline vl_float16 vl_load_first16(const float *p, long n) {
+    return (vl_float16)__builtin_ia32_loadups512_mask(p, (vl_v16sf)(vl_float16)0, (unsigned short)((1u << n) - 1));
+}
+__attribute__((target("avx512f"))) static inline void vl_store_first16(float *p, long n, vl_float16 v) {
+    __builtin_ia32_storeups512_mask(p, (vl_v16sf)v, (unsigned short)((1u << n) - 1));
+}
+
 #endif

@@ -15,6 +15,10 @@ protocol KernelVector: SIMD where Scalar == Float, MaskStorage.Scalar == Int32 {
     static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self
     /// min(max(v, lo), hi) per lane.
     static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self
+    /// The first `count` (< lanes) floats at p, the other lanes zero, reading nothing past them.
+    static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> Self
+    /// Stores the first `count` (< lanes) lanes at p, writing nothing past them.
+    func storePartial(_ p: UnsafeMutablePointer<Float>, _ count: Int)
 }
 
 extension KernelVector {
@@ -24,16 +28,17 @@ extension KernelVector {
     @inline(__always) var bits: MaskStorage { unsafeBitCast(self, to: MaskStorage.self) }
     @inline(__always) init(bits: MaskStorage) { self = unsafeBitCast(bits, to: Self.self) }
 
-    /// Loads `count` (< lanes) floats, the other lanes zero: a row's tail goes through
-    /// the same vector code as its body, so every element is computed alike.
-    @inline(__always) static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> Self {
+    /// `loadPartial` lane by lane, for a set without masked loads (the portable one):
+    /// a row's tail goes through the same vector code as its body, so every element
+    /// is computed alike.
+    @inline(__always) static func loadLanes(_ p: UnsafePointer<Float>, _ count: Int) -> Self {
         var v = Self()
         for i in 0..<count { v[i] = p[i] }
         return v
     }
 
-    /// Stores the first `count` lanes.
-    @inline(__always) func storePartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    /// `storePartial` lane by lane.
+    @inline(__always) func storeLanes(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         for i in 0..<count { p[i] = self[i] }
     }
 

@@ -21,4 +21,6 @@ let kBlockedAbove = Int.max
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c.addingProduct(a, b) }
     @inline(__always) static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self { vl_clamp8(v, lo, hi) }
+    @inline(__always) static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> Self { vl_load_first8(p, count) }
+    @inline(__always) func storePartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) { vl_store_first8(p, count, self) }
 }

@@ -25,8 +25,12 @@ let kBlockedAbove = Int.max
 extension SIMD4: KernelVector where Scalar == Float {
     @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c + a * b }
     @inline(__always) static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self { vl_clamp4(v, lo, hi) }
+    @inline(__always) static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> Self { loadLanes(p, count) }
+    @inline(__always) func storePartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) { storeLanes(p, count) }
 }
 extension SIMD8: KernelVector where Scalar == Float {
     @inline(__always) static func madd(_ c: Self, _ a: Self, _ b: Self) -> Self { c + a * b }
     @inline(__always) static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self { vl_clamp8(v, lo, hi) }
+    @inline(__always) static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> Self { loadLanes(p, count) }
+    @inline(__always) func storePartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) { storeLanes(p, count) }
 }

@@ -138,6 +138,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                 var b0 = pLo
                 while b0 < pHi {
                     let b1 = min(pHi, b0 + block)
+                    var activateFrom = tLo * MR
                     for t in tLo..<tHi {
                         let m0 = t * MR
                         // Rows past the end repeat the last row: computed, never stored.
@@ -242,8 +243,13 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                          rows: tileRows, cols: cols, epilogue: te)
                             }
                         }
-                        // The activation once the tile's last panel block is done.
-                        if b1 == pHi { activate(y, group: g, rows: m0..<m0 + tileRows) }
+                        // The activation once the last panel block is done, every 4 tiles
+                        // (per tile it was a call and a row loop for each 6 rows; 24 rows
+                        // of outputs are still in L1 or L2).
+                        if b1 == pHi && ((t - tLo) % 4 == 3 || t == tHi - 1) {
+                            activate(y, group: g, rows: activateFrom..<m0 + tileRows)
+                            activateFrom = m0 + tileRows
+                        }
                     }
                     b0 = b1
                 }

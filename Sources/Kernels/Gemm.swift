@@ -267,6 +267,11 @@ func pointwiseTile(_ a: UnsafePointer<UnsafePointer<Float>>, k: Int, b: UnsafePo
 /// `ldc` apart (the residual, when it comes after the activation, at the same offsets).
 @inline(never)
 func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, _ e: Epilogue) {
+    // Whole rows are one contiguous run: one loop, one tail.
+    if cols == ldc {
+        activateRun(c, rows * cols, e, residual: e.residual)
+        return
+    }
     for r in 0..<rows { activateRun(c + r * ldc, cols, e, residual: e.residual.advanced(by: r * ldc)) }
 }
 

@@ -285,7 +285,8 @@ func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
 
 /// Writes one output row of up to NR columns: the epilogue of v + bias (with the
 /// residual), all but the activation (`activateTile` once the tile's rows are
-/// stored, by the conv's loop). Partial rows go through the same vector code lane for lane.
+/// stored, by the conv's loop). A partial row's last vector goes through the same
+/// vector code, loaded and stored partially (`loadPartial`/`storePartial`).
 /// `@_transparent` like `tileRow`: inside convNHWC `@inline(__always)` left it a call.
 @_transparent
 func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,

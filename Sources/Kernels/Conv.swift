@@ -208,12 +208,12 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         // rows; gathered rows: the tile buffer) take the lean microkernel for
                         // whole NR-column panels.
                         let strided = (pointwise || (gather && !byRows)) && tileRows == MR
-                        // The last full panel and the narrow one together (`wideTile`), in the
-                        // block that holds both: 1x1 96->24 at 136x240 -23..28%, the stem 3->24
-                        // -12%, 2x2 12->24 -10% (A/B).
                         // The tile's A operand: row pointers, their taps and floats per tap.
                         let (a, aTaps, aCin) = byRows ? (UnsafePointer(ptrs), win.kernel.h, win.kernel.w * cg)
                             : gather ? (UnsafePointer(gathered), 1, k) : (UnsafePointer(ptrs), 1, cg)
+                        // The last full panel and the narrow one together (`wideTile`), in the
+                        // block that holds both: 1x1 96->24 at 136x240 -23..28%, the stem 3->24
+                        // -12%, 2x2 12->24 -10% (A/B).
                         let wideHere = narrowPair && b0 <= pHi - 2 && b1 == pHi && tileRows > 1
                         if wideHere {
                             wideTilePair(a, taps: aTaps, cin: aCin, f, group: g, e, y: y, ldc: s.m, row0: m0, rows: tileRows)
@@ -274,7 +274,7 @@ func wideTilePair(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int,
         let off = (row0 + 3 * half) * ldc + col
         te.residual = e.residual.advanced(by: off)
         wideTile(a, row0: 3 * half, taps: taps, cin: cin, b: panelStart(f, group: g, p), bn: panelStart(f, group: g, p + 1), c: y + off, ldc: ldc,
-                 rows: min(3, rows - 3 * half), cols: f.mg - p * NR, epilogue: te)
+                 rows: least(3, rows - 3 * half), cols: f.mg - p * NR, epilogue: te)
     }
 }
 

@@ -2,12 +2,13 @@ import KernelSupport
 
 // Vector math for every kernel set: exp, erf and the activations, written once
 // over any float vector of the set (its ISA.swift makes V and V8 `KernelVector`s,
-// with the set's own multiply-add and clamp). Everything here is inlined into
+// with the set's own multiply-add, clamp and partial loads and stores). Everything here is inlined into
 // the kernels and specialised per vector type: no libm call per element (Sigmoid
 // called Foundation's exp per element before: a tenth of YOLOv8n's time).
 
 /// A float vector a kernel set computes with: its multiply-add (an FMA where the
-/// set has one, `c + a * b` in the portable set) and clamp (vmaxps + vminps).
+/// set has one, `c + a * b` in the portable set), clamp (vmaxps + vminps) and
+/// partial loads and stores (masked where the set has masks, else lane by lane).
 /// Generic code must not use `replacing(with:where:)` or `pointwiseMin`: once
 /// generic they compile to a loop over lanes (seen with objdump).
 protocol KernelVector: SIMD where Scalar == Float, MaskStorage.Scalar == Int32 {

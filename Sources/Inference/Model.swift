@@ -29,6 +29,12 @@ public final class Model: @unchecked Sendable {
     /// flight (4 kept free at most: a model of many input shapes would otherwise keep
     /// one of every size it met; an EfficientNet-Lite0 arena is 9 MB).
     private let arenas = FloatBufferPool(maxFree: 4)
+    /// Each output's array from the last run, by output name, written again by the
+    /// next run once its caller has let go of it. An output of 128 KiB or more is
+    /// its own mapping (`mallopt` in main): a fresh array per run page-faulted on
+    /// every page (PP-OCR rec's 3 MB of character scores: ~730 faults a run).
+    /// At most one array per output name is kept.
+    private var spareOutputs: [String: [Float]] = [:]
     private let lock = NSLock()
 
     /// Loads, checks and optimises an ONNX file. A file that is not a regular file
@@ -173,7 +179,16 @@ public final class Model: @unchecked Sendable {
             }
         }
         let p = try plan(for: shapes, threads: threads)
-        return p.execute(inputs)
+        // Concurrent runs each take what is spare; the second finds none and allocates.
+        lock.lock()
+        var spares = spareOutputs
+        spareOutputs = [:]
+        lock.unlock()
+        let out = p.execute(inputs, reusing: &spares)
+        lock.lock()
+        for (name, t) in out { spareOutputs[name] = t.data }
+        lock.unlock()
+        return out
     }
 
     /// Runs `plans[i]` on images bounds[i]..<bounds[i+1] of `input` concurrently and
@@ -188,7 +203,8 @@ public final class Model: @unchecked Sendable {
             var shape = input.shape
             shape[0] = bounds[i + 1] - bounds[i]
             let slice = Array(input.data[(bounds[i] * perImage)..<(bounds[i + 1] * perImage)])
-            results[i] = plans[i].execute([Tensor(shape: shape, data: slice)])
+            var none: [String: [Float]] = [:]
+            results[i] = plans[i].execute([Tensor(shape: shape, data: slice)], reusing: &none)
         }
         var out: [String: Tensor] = [:]
         for name in results[0].keys {

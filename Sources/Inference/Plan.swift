@@ -254,7 +254,10 @@ final class Plan: @unchecked Sendable {
     /// Slots are rounded to 16 floats so every buffer starts 64-byte aligned.
     static func rounded(_ n: Int) -> Int { (max(n, 1) + 15) & ~15 }
 
-    func execute(_ inputs: [Tensor]) -> [String: Tensor] {
+    /// Runs the steps on `inputs` and returns the outputs by name. An output is
+    /// written into `spares[name]` (taken out of the dictionary) when that array's
+    /// storage is no longer shared and large enough; otherwise into a new array.
+    func execute(_ inputs: [Tensor], reusing spares: inout [String: [Float]]) -> [String: Tensor] {
         let buffer = arenas.take(arenaSize)
         defer { arenas.put(buffer) }
         let arena = buffer.pointer
@@ -280,7 +283,12 @@ final class Plan: @unchecked Sendable {
             case .arena(let o): src = UnsafePointer(arena + o)
             case .constant(let p): src = UnsafePointer(p)
             }
-            out[name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: src, count: count)))
+            // removeAll keeps the storage when this is its only reference, and
+            // starts a new one (no copy) when the caller still holds the last output.
+            var data = spares.removeValue(forKey: name) ?? []
+            data.removeAll(keepingCapacity: true)
+            data.append(contentsOf: UnsafeBufferPointer(start: src, count: count))
+            out[name] = Tensor(shape: shape, data: data)
         }
         return out
     }

@@ -156,6 +156,42 @@ final class ModelTests: XCTestCase {
         for (name, t) in whole.constants { XCTAssertEqual(split.constants[name], t, name) }
     }
 
+    /// Runs write into the previous run's output array once the caller has let go
+    /// of it (no fresh pages per run); an output the caller still holds keeps its
+    /// values, and a run at another input shape gets its own element count.
+    func testHeldOutputsKeepTheirValues() throws {
+        let g = try golden("mobilenet-v2")
+        let model = try Model(contentsOf: try modelURL("mobilenet-v2"), threads: 1)
+        let perImage = g.input.count / g.input.shape[0]
+        func image(_ i: Int) -> Tensor {
+            Tensor(shape: [1] + Array(g.input.shape.dropFirst()), data: Array(g.input.data[(i * perImage)..<((i + 1) * perImage)]))
+        }
+        func run(_ t: Tensor) throws -> Tensor { try model.run([g.inputName: t])[g.outputName]! }
+        // Held: the first output is still referenced here while the second run writes.
+        let first = try run(image(0))
+        let firstValues = first.data.map { $0 }  // a copy with its own storage
+        let second = try run(image(1))
+        XCTAssertEqual(first.data, firstValues, "an output its caller holds changed")
+        XCTAssertNotEqual(first.data, second.data)
+        // Released: the next run writes the same storage, with the right values.
+        var address = 0, secondValues: [Float] = []
+        do {
+            let released = try run(image(1))
+            address = released.data.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+            secondValues = released.data.map { $0 }
+        }
+        let reused = try run(image(0))
+        XCTAssertEqual(reused.data.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }, address)
+        XCTAssertEqual(reused.data, firstValues)
+        XCTAssertEqual(second.data, secondValues)
+        // The whole batch (more outputs than the spare holds), then one image again.
+        let both = try run(g.input)
+        XCTAssertEqual(both.count, g.input.shape[0] * firstValues.count)
+        XCTAssertLessThanOrEqual(zip(both.data[..<firstValues.count], firstValues).map { abs($0 - $1) }.max()!, 1e-5)
+        let again = try run(image(0))
+        XCTAssertEqual(again.data, firstValues)
+    }
+
     func testWrongInputShapeIsAnError() throws {
         let model = try Model(contentsOf: try modelURL("mobilenet-v2"))
         XCTAssertThrowsError(try model.run(["input": Tensor(zeros: [1, 3, 200, 224])])) { error in

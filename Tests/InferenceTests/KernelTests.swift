@@ -92,6 +92,18 @@ final class KernelTests: XCTestCase {
             seed += 3
             try assertConvMatches(input: [2, cin, 31, 45], cout: cout, k: k, stride: stride, pads: pads, seed: seed, threads: [1, 2])
         }
+        // Window rows two image rows apart and pixels two apart (stride (1, 2), dilation
+        // (2, 1)): the tiles inside one output row step their row pointers by both, and
+        // the 3x3 over 3 channels takes the constant-size tile (RGB stems).
+        let x = Tensor.random([1, 3, 20, 41], seed: 160)
+        for cout in [16, 24] {
+            let w = Tensor.random([cout, 3, 3, 3], seed: 161), b = Tensor.random([cout], seed: 162)
+            for threads in [1, 2] {
+                try assertMatchesReference("Conv", dynamic: [("x", x)], weights: ["w": w, "b": b], inputs: ["x", "w", "b"],
+                                           attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([1, 2]), "dilations": .ints([2, 1]),
+                                                        "pads": .ints([2, 1, 1, 0])], threads: threads)
+            }
+        }
     }
 
     /// Big K: in K blocks in the sets that block K (AVX-512, `kBlockedAbove`), whole elsewhere.

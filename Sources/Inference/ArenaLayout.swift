@@ -1,6 +1,6 @@
 /// Where a plan's values live in its one arena: each storage is defined by a step,
 /// read up to its last use, and its slot is reused by storages defined after that
-/// (best fit in a list of freed slots). Aliases (Reshape, a layout view of one
+/// (best fit among freed slots, neighbours merged). Aliases (Reshape, a layout view of one
 /// pixel) share their source's storage.
 struct ArenaLayout {
     private var storageOf: [String: Int] = [:]
@@ -37,26 +37,45 @@ struct ArenaLayout {
     /// - Throws: when it would exceed `Limits.maxArenaFloats`.
     mutating func place(inputShapes: [[Int]]) throws -> Int {
         offsets = [Int](repeating: 0, count: size.count)
+        // Free slots sorted by offset, neighbours merged as they are freed: unmerged, a
+        // slot freed beside another stayed two too-small pieces, and PP-OCR det's arena
+        // was 75 MB instead of 63 (rec 10.4 -> 6.0 MB, YOLOv8n 6.6 -> 4.1).
         var free: [(offset: Int, size: Int)] = []
         var top = 0
+        func release(_ offset: Int, _ n: Int) {
+            let i = free.firstIndex { $0.offset > offset } ?? free.count
+            free.insert((offset, n), at: i)
+            if i + 1 < free.count && free[i].offset + free[i].size == free[i + 1].offset {
+                free[i].size += free[i + 1].size
+                free.remove(at: i + 1)
+            }
+            if i > 0 && free[i - 1].offset + free[i - 1].size == free[i].offset {
+                free[i - 1].size += free[i].size
+                free.remove(at: i)
+            }
+        }
         let order = size.indices.sorted { (defined[$0], $0) < (defined[$1], $1) }
         var live: [Int] = []
         for s in order {
-            // Release storages whose last use is before this one's definition.
             live.removeAll { other in
-                if lastUse[other] < defined[s] { free.append((offsets[other], Plan.rounded(size[other]))); return true }
+                if lastUse[other] < defined[s] { release(offsets[other], Plan.rounded(size[other])); return true }
                 return false
             }
             let need = Plan.rounded(size[s])
+            // Best fit; else the free slot at the end grows; else a new slot at the end.
             if let k = free.indices.filter({ free[$0].size >= need }).min(by: { free[$0].size < free[$1].size }) {
                 offsets[s] = free[k].offset
                 if free[k].size > need { free[k] = (free[k].offset + need, free[k].size - need) } else { free.remove(at: k) }
+            } else if let lastFree = free.last, lastFree.offset + lastFree.size == top {
+                offsets[s] = lastFree.offset
+                top = lastFree.offset + need
+                free.removeLast()
             } else {
                 offsets[s] = top
                 top += need
-                guard top <= Limits.maxArenaFloats else {
-                    throw InferenceError("the plan for input \(inputShapes) needs more than \(Limits.maxArenaFloats * 4 >> 20) MiB of activations")
-                }
+            }
+            guard top <= Limits.maxArenaFloats else {
+                throw InferenceError("the plan for input \(inputShapes) needs more than \(Limits.maxArenaFloats * 4 >> 20) MiB of activations")
             }
             live.append(s)
         }

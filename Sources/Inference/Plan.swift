@@ -150,6 +150,24 @@ final class Plan: @unchecked Sendable {
             outputNames[o] = inLayout(o, nhwc: false)
             arena.use(outputNames[o]!, at: Int.max)
         }
+        // Inverted residual blocks: pending steps i, i+1, i+2 = 1x1 expand -> depthwise ->
+        // 1x1 project (+ residual), each intermediate read only by the next.
+        func blockAt(_ i: Int) -> InvertedResidualNodes? {
+            guard Plan.fuseBlocks, i + 2 < pending.count else { return nil }
+            let ps = pending[i...(i + 2)]
+            guard ps.allSatisfy({ $0.node >= 0 && !$0.alias && g.nodes[$0.node].opType == "Conv" }),
+                  ps[i + 1].inputs[0] == ps[i].outputs[0], ps[i + 2].inputs[0] == ps[i + 1].outputs[0],
+                  uses[ps[i].outputs[0]] == 1, uses[ps[i + 1].outputs[0]] == 1,
+                  ps.allSatisfy({ (fusion.fused[$0.node]?.epilogue.activation.kind ?? Activation.Kind.none) == .none }),
+                  fusion.fused[ps[i].node]?.residual == nil, fusion.fused[ps[i + 1].node]?.residual == nil else { return nil }
+            return InvertedResidualNodes(convs: ps.map { ops[$0.node] as! ConvOp }, prepared: ps.map { prepared[$0.node] },
+                                         shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shapes[0]],
+                                         fused: ps.map { p in fusion.fused[p.node].map { ($0.epilogue.lo, $0.epilogue.hi) } ?? (-.infinity, .infinity) })
+        }
+        // A fused block reads its input while it writes its output (and not at the two
+        // steps between), so the input lives until the project step: placed by the
+        // steps alone, the output could take the input's slot once it was free.
+        for i in pending.indices where blockAt(i) != nil { arena.use(pending[i].inputs[0], at: i + 2) }
         arenaSize = try arena.place(inputShapes: inputShapes)
 
         var constantPointers: [String: UnsafeMutablePointer<Float>] = [:]
@@ -167,20 +185,6 @@ final class Plan: @unchecked Sendable {
         inputSlots = zip(g.inputs, inputShapes).map { (arena.offset($0.name)!, $1.reduce(1, *)) }
         var flopCount = 0.0
         var built: [Step] = []
-        // Inverted residual blocks: pending steps i, i+1, i+2 = 1x1 expand -> depthwise ->
-        // 1x1 project (+ residual), each intermediate read only by the next.
-        func blockAt(_ i: Int) -> InvertedResidualNodes? {
-            guard Plan.fuseBlocks, i + 2 < pending.count else { return nil }
-            let ps = pending[i...(i + 2)]
-            guard ps.allSatisfy({ $0.node >= 0 && !$0.alias && g.nodes[$0.node].opType == "Conv" }),
-                  ps[i + 1].inputs[0] == ps[i].outputs[0], ps[i + 2].inputs[0] == ps[i + 1].outputs[0],
-                  uses[ps[i].outputs[0]] == 1, uses[ps[i + 1].outputs[0]] == 1,
-                  ps.allSatisfy({ (fusion.fused[$0.node]?.epilogue.activation.kind ?? Activation.Kind.none) == .none }),
-                  fusion.fused[ps[i].node]?.residual == nil, fusion.fused[ps[i + 1].node]?.residual == nil else { return nil }
-            return InvertedResidualNodes(convs: ps.map { ops[$0.node] as! ConvOp }, prepared: ps.map { prepared[$0.node] },
-                                         shapes: ps.map { shapes[$0.inputs[0]]! } + [ps[i + 2].shapes[0]],
-                                         fused: ps.map { p in fusion.fused[p.node].map { ($0.epilogue.lo, $0.epilogue.hi) } ?? (-.infinity, .infinity) })
-        }
         var index = 0
         while index < pending.count {
             let p = pending[index]

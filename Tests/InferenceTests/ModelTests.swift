@@ -91,6 +91,24 @@ final class ModelTests: XCTestCase {
         _ = try checkAgainstOnnxruntime("mobilenet-v2", threads: 1)
     }
 
+    /// Every batch size from 1 to the golden batch gives each image onnxruntime's
+    /// outputs: each size is its own plan and arena layout, and a fused inverted
+    /// residual block whose output was placed over its still-read input gave wrong
+    /// scores at some sizes only.
+    func testEveryBatchSizeMatchesOnnxruntime() throws {
+        for name in ["mobilenet-v2", "efficientnet-lite0"] {
+            let g = try golden(name)
+            let model = try Model(contentsOf: try modelURL(name), threads: 1)
+            let n = g.input.shape[0], perImage = g.input.count / n, classes = g.output.count / n
+            for batch in 1...n {
+                let input = Tensor(shape: [batch] + Array(g.input.shape.dropFirst()), data: Array(g.input.data[..<(batch * perImage)]))
+                let got = try model.run([g.inputName: input])[g.outputName]!
+                let diff = zip(got.data, g.output.data[..<(batch * classes)]).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(diff, 1e-4, "\(name) at batch \(batch)")
+            }
+        }
+    }
+
     func testBadModelFilesGiveClearErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vidlabel-badmodels-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

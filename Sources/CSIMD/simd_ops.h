@@ -88,4 +88,22 @@ static inline void vl_transpose4x4(const float *src, long srcStride, float *dst,
     __builtin_memcpy(dst + 3 * dstStride, &c3, 16);
 }
 
+/// Interleaves four pixels of three channel planes (RGB to NHWC): r, g, b hold 4
+/// floats each; dst gets r0 g0 b0 r1 ... b3 (12 floats). SSE shuffles only.
+static inline void vl_interleave3x4(const float *r, const float *g, const float *b, float *dst) {
+    vl_float4 vr, vg, vb;
+    __builtin_memcpy(&vr, r, 16);
+    __builtin_memcpy(&vg, g, 16);
+    __builtin_memcpy(&vb, b, 16);
+    vl_float4 t0 = __builtin_shufflevector(vr, vg, 0, 4, 1, 5);   // r0 g0 r1 g1
+    vl_float4 t1 = __builtin_shufflevector(vr, vg, 2, 6, 3, 7);   // r2 g2 r3 g3
+    vl_float4 o0 = __builtin_shufflevector(t0, vb, 0, 1, 4, 2);   // r0 g0 b0 r1
+    vl_float4 u = __builtin_shufflevector(t0, vb, 3, 5, 3, 5);    // g1 b1 g1 b1
+    vl_float4 o1 = __builtin_shufflevector(u, t1, 0, 1, 4, 5);    // g1 b1 r2 g2
+    vl_float4 o2 = __builtin_shufflevector(t1, vb, 6, 2, 3, 7);   // b2 r3 g3 b3
+    __builtin_memcpy(dst, &o0, 16);
+    __builtin_memcpy(dst + 4, &o1, 16);
+    __builtin_memcpy(dst + 8, &o2, 16);
+}
+
 #endif

@@ -167,7 +167,8 @@ final class Plan: @unchecked Sendable {
         // A fused block reads its input while it writes its output (and not at the two
         // steps between), so the input lives until the project step: placed by the
         // steps alone, the output could take the input's slot once it was free.
-        for i in pending.indices where blockAt(i) != nil { arena.use(pending[i].inputs[0], at: i + 2) }
+        let blockNodes = pending.indices.map(blockAt)
+        for i in pending.indices where blockNodes[i] != nil { arena.use(pending[i].inputs[0], at: i + 2) }
         arenaSize = try arena.place(inputShapes: inputShapes)
 
         var constantPointers: [String: UnsafeMutablePointer<Float>] = [:]
@@ -189,7 +190,7 @@ final class Plan: @unchecked Sendable {
         while index < pending.count {
             let p = pending[index]
             index += 1
-            if let nodes = blockAt(index - 1), let block = try nodes.build() {
+            if let nodes = blockNodes[index - 1], let block = try nodes.build() {
                 let project = pending[index + 1]
                 let x = location(p.inputs[0]), y = location(project.outputs[0])
                 let residual = fusion.fused[project.node]?.residual != nil ? location(project.inputs.last!) : nil

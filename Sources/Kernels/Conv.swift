@@ -807,7 +807,6 @@ package func globalAverageNHWC(_ x: UnsafePointer<Float>, batch: Int, pixels: In
 /// Layout change between NCHW and NHWC of `batch` images of `c` channels x `pixels`:
 /// toNHWC: x [N, C, P] -> y [N, P, C]; otherwise x [N, P, C] -> y [N, C, P].
 package func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels: Int, toNHWC: Bool, y: UnsafeMutablePointer<Float>) {
-    // Blocks of 8 channels x 64 pixels keep both sides' lines in L1.
     for b in 0..<batch {
         let src = x + b * c * pixels, dst = y + b * c * pixels
         // An RGB picture into the stem: four pixels a step (element by element, PP-OCR
@@ -821,6 +820,7 @@ package func convertLayout(_ x: UnsafePointer<Float>, batch: Int, c: Int, pixels
             for q in p..<pixels { for ch in 0..<3 { dst[q * 3 + ch] = src[ch * pixels + q] } }
             continue
         }
+        // Blocks of 8 channels x 64 pixels keep both sides' lines in L1.
         var p0 = 0
         while p0 < pixels {
             let p1 = min(pixels, p0 + 64)

@@ -27,9 +27,9 @@ final class PreparedWeights {
     }
 
     /// A dense layer y = x @ (alpha * B) + bias, B [K, N] (or [N, K] when `transposed`).
-    static func dense(_ b: Tensor, k: Int, n: Int, transposed: Bool, alpha: Float, bias: [Float]?, nr: Int) -> PreparedWeights {
+    static func dense(_ b: Tensor, k: Int, n: Int, transposed: Bool, alpha: Float, bias: [Float]?, kernels: KernelTable) -> PreparedWeights {
         let filters = b.data.withUnsafeBufferPointer { bp in
-            PackedFilters(nr: nr, groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transposed ? bp[unit * k + q] : bp[q * n + unit]) }
+            kernels.packFilters(groups: 1, mg: n, cg: k, taps: 1) { unit, q, _ in alpha * (transposed ? bp[unit * k + q] : bp[q * n + unit]) }
         }
         return PreparedWeights(kind: .dense(filters), bias: bias, weightShape: [k, n], zeros: nil)
     }

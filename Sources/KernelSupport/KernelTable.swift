@@ -11,6 +11,8 @@ package struct KernelTable: Sendable {
     package let name: String
     /// Columns of the GEMM register tile: the panel width filters are packed in.
     package let nr: Int
+    /// Width of a last panel of nr/2 < columns <= tail packed narrower than nr (0: none; see FilterPanels).
+    package let tail: Int
 
     /// NHWC convolution as an indirect GEMM (see Kernels/Conv.swift).
     package var conv: @Sendable (_ x: UnsafePointer<Float>, _ s: ConvShape, _ filters: FilterPanels, _ e: Epilogue,
@@ -57,11 +59,12 @@ package struct KernelTable: Sendable {
     package var fillRows: @Sendable (_ pattern: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ pixels: Int, _ m: Int) -> Void
     package var transpose: @Sendable (_ x: UnsafePointer<Float>, _ inShape: [Int], _ perm: [Int], _ y: UnsafeMutablePointer<Float>) -> Void
 
-    /// A table named `name` with GEMM tiles `nr` wide; `fill` sets every kernel
-    /// (each set's Table.swift does, so none is left out).
-    package init(name: String, nr: Int, fill: (inout KernelTable) -> Void) {
+    /// A table named `name` with GEMM tiles `nr` wide (and `tail`-wide last panels);
+    /// `fill` sets every kernel (each set's Table.swift does, so none is left out).
+    package init(name: String, nr: Int, tail: Int, fill: (inout KernelTable) -> Void) {
         self.name = name
         self.nr = nr
+        self.tail = tail
         @Sendable func missing(_ kernel: String) -> Never { fatalError("a kernel set has no \(kernel) kernel") }
         conv = { _, _, _, _, _, _, _ in missing("conv") }
         depthwise = { _, _, _, _, _, _ in missing("depthwise") }
@@ -81,5 +84,10 @@ package struct KernelTable: Sendable {
         fillRows = { _, _, _, _ in missing("fillRows") }
         transpose = { _, _, _, _ in missing("transpose") }
         fill(&self)
+    }
+
+    /// Filters packed in this set's panels (see `FilterPanels.pack`).
+    package func packFilters(groups: Int, mg: Int, cg: Int, taps: Int, _ value: (Int, Int, Int) -> Float) -> PackedFilters {
+        PackedFilters(nr: nr, tail: tail, groups: groups, mg: mg, cg: cg, taps: taps, value)
     }
 }

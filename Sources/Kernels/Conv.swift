@@ -52,7 +52,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         let (pLo, pHi) = byPanels ? (f.panels * task / tasks, f.panels * (task + 1) / tasks) : (0, f.panels)
         // This task has the group's last full panel and the narrow one after it: the two
         // run together (`wideTilePair`).
-        let narrowPair = pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) < NR
+        let narrowPair = pHi == f.panels && pHi - pLo >= 2 && f.width(pHi - 1) == VW
         /// The epilogue's activation over output rows `r` of group g, this task's
         /// columns only, once their sums (and bias, residual) are stored.
         func activate(_ y: UnsafeMutablePointer<Float>, group g: Int, rows r: Range<Int>) {

@@ -43,21 +43,41 @@ extension Optional where Wrapped == UnsafePointer<Float> {
 }
 
 /// The vector at p + offset, or nil without p (as `advanced(by:)`, no closure).
-@_transparent func loadIfAny(_ p: UnsafePointer<Float>?, _ offset: Int = 0) -> V? {
+@_transparent func loadIfAny<T: KernelVector>(_ p: UnsafePointer<Float>?, _ offset: Int = 0) -> T? {
     switch p {
-    case .some(let q): return V.load(q + offset)
+    case .some(let q): return T.load(q + offset)
     case .none: return nil
     }
 }
 
-/// The 12 accumulators of a 6 x NR register tile: row r, columns 0..<VW (cr0) and VW..<NR (cr1).
-struct Tile {
-    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+/// The 6 x NR register tile of every set.
+typealias Tile = GemmTile<V>
 
-    /// The FMA loop shared by every 6 x NR kernel: tile += A[6, k] @ B[k, NR], A's
-    /// rows at a0...a5 (k floats each), B packed [k][NR] from `b`. Returns B's
-    /// pointer past the k rows read.
+/// The 12 accumulators of a 6-row register tile whose row is a V and a W: row r,
+/// columns 0..<VW (cr0) and VW..<VW+W's lanes (cr1). W is V for full NR-wide
+/// panels, V8 for the AVX-512 set's `tailNR`-wide ones (one source for both).
+struct GemmTile<W: KernelVector> {
+    var c00 = V(), c01 = W(), c10 = V(), c11 = W(), c20 = V(), c21 = W()
+    var c30 = V(), c31 = W(), c40 = V(), c41 = W(), c50 = V(), c51 = W()
+
+    /// Bytes in one K row of the panel this tile reads: NR * 4 for Tile.
+    static var rowBytes: Int { VB + MemoryLayout<W>.stride }
+
+    /// The tile's rows from C (K-blocked convs add to earlier blocks' sums): rows
+    /// past `rows` stay zero (never stored).
+    @_transparent
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+        (c00, c01) = loadRow(c, cols: cols)
+        if rows > 1 { (c10, c11) = loadRow(c + ldc, cols: cols) }
+        if rows > 2 { (c20, c21) = loadRow(c + 2 * ldc, cols: cols) }
+        if rows > 3 { (c30, c31) = loadRow(c + 3 * ldc, cols: cols) }
+        if rows > 4 { (c40, c41) = loadRow(c + 4 * ldc, cols: cols) }
+        if rows > 5 { (c50, c51) = loadRow(c + 5 * ldc, cols: cols) }
+    }
+
+    /// The FMA loop shared by every 6-row kernel: tile += A[6, k] @ B[k, VW + W's lanes],
+    /// A's rows at a0...a5 (k floats each), B packed [k][rowBytes / 4] from `b`.
+    /// Returns B's pointer past the k rows read.
     /// Four k steps per iteration: per step 2 B loads, 6 broadcasts and 12 FMAs,
     /// and the loop control once per four steps (per step it was 4-8 more
     /// instructions, 20-30% of the loop: seen with callgrind and objdump).
@@ -66,29 +86,56 @@ struct Tile {
                              _ a3: UnsafePointer<Float>, _ a4: UnsafePointer<Float>, _ a5: UnsafePointer<Float>,
                              k: Int, b: UnsafeRawPointer) -> UnsafeRawPointer {
         var bp = b
+        let rowBytes = Self.rowBytes
         @inline(__always) func step(_ q: Int, _ offset: Int) {
-            let b0 = bp.load(fromByteOffset: offset, as: V.self), b1 = bp.load(fromByteOffset: offset + VB, as: V.self)
-            var av = V(repeating: a0[q]); c00 = V.madd(c00, av, b0); c01 = V.madd(c01, av, b1)
-            av = V(repeating: a1[q]); c10 = V.madd(c10, av, b0); c11 = V.madd(c11, av, b1)
-            av = V(repeating: a2[q]); c20 = V.madd(c20, av, b0); c21 = V.madd(c21, av, b1)
-            av = V(repeating: a3[q]); c30 = V.madd(c30, av, b0); c31 = V.madd(c31, av, b1)
-            av = V(repeating: a4[q]); c40 = V.madd(c40, av, b0); c41 = V.madd(c41, av, b1)
-            av = V(repeating: a5[q]); c50 = V.madd(c50, av, b0); c51 = V.madd(c51, av, b1)
+            let b0 = bp.load(fromByteOffset: offset, as: V.self), b1 = bp.load(fromByteOffset: offset + VB, as: W.self)
+            // W's broadcast is V's own when W is V (one register after specialisation).
+            var av = V(repeating: a0[q]); c00 = V.madd(c00, av, b0); c01 = W.madd(c01, W(repeating: a0[q]), b1)
+            av = V(repeating: a1[q]); c10 = V.madd(c10, av, b0); c11 = W.madd(c11, W(repeating: a1[q]), b1)
+            av = V(repeating: a2[q]); c20 = V.madd(c20, av, b0); c21 = W.madd(c21, W(repeating: a2[q]), b1)
+            av = V(repeating: a3[q]); c30 = V.madd(c30, av, b0); c31 = W.madd(c31, W(repeating: a3[q]), b1)
+            av = V(repeating: a4[q]); c40 = V.madd(c40, av, b0); c41 = W.madd(c41, W(repeating: a4[q]), b1)
+            av = V(repeating: a5[q]); c50 = V.madd(c50, av, b0); c51 = W.madd(c51, W(repeating: a5[q]), b1)
         }
         // (A down-counter or byte offsets made the compiler keep six pointer
         // increments or spill two accumulators in the indirect conv: objdump.)
         var q = 0
         while q + 4 <= k {
-            step(q, 0); step(q + 1, NR * 4); step(q + 2, 2 * NR * 4); step(q + 3, 3 * NR * 4)
-            bp += 4 * NR * 4
+            step(q, 0); step(q + 1, rowBytes); step(q + 2, 2 * rowBytes); step(q + 3, 3 * rowBytes)
+            bp += 4 * rowBytes
             q += 4
         }
         while q < k {
             step(q, 0)
-            bp += NR * 4
+            bp += rowBytes
             q += 1
         }
         return bp
+    }
+
+    /// `accumulate` over every tap: a is [taps][6] row pointers, each moved by `aOffset`
+    /// floats (a K block's first channel), cin floats per tap.
+    @_transparent
+    mutating func accumulate(taps a: UnsafePointer<UnsafePointer<Float>>, _ taps: Int, cin: Int, aOffset: Int,
+                             b: UnsafeRawPointer) {
+        var bp = b
+        for t in 0..<taps {
+            let rowp = a + t * MR
+            bp = accumulate(rowp[0] + aOffset, rowp[1] + aOffset, rowp[2] + aOffset, rowp[3] + aOffset,
+                            rowp[4] + aOffset, rowp[5] + aOffset, k: cin, b: bp)
+        }
+    }
+
+    /// Stores the tile's rows (`rows` of them): see `tileRow`.
+    @_transparent
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, final: Bool, _ e: Epilogue) {
+        // Straight from registers: rows past `rows` are never stored.
+        tileRow(0, c00, c01, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+        tileRow(1, c10, c11, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+        tileRow(2, c20, c21, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+        tileRow(3, c30, c31, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+        tileRow(4, c40, c41, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+        tileRow(5, c50, c51, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
     }
 }
 
@@ -109,16 +156,18 @@ struct Tile {
 func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: UnsafePointer<Float>,
               c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, epilogue e: Epilogue,
               aOffset: Int = 0, accumulate: Bool = false, final: Bool = true) {
-    var acc = Tile()
-    if accumulate {
-        // Rows past `rows` stay zero (never stored).
-        (acc.c00, acc.c01) = loadRow(c, cols: cols)
-        if rows > 1 { (acc.c10, acc.c11) = loadRow(c + ldc, cols: cols) }
-        if rows > 2 { (acc.c20, acc.c21) = loadRow(c + 2 * ldc, cols: cols) }
-        if rows > 3 { (acc.c30, acc.c31) = loadRow(c + 3 * ldc, cols: cols) }
-        if rows > 4 { (acc.c40, acc.c41) = loadRow(c + 4 * ldc, cols: cols) }
-        if rows > 5 { (acc.c50, acc.c51) = loadRow(c + 5 * ldc, cols: cols) }
+    if tailNR > 0 && cols > VW && cols <= tailNR {
+        // A `tailNR`-wide last panel (AVX-512: 17-24 filters, a zmm and a ymm a row):
+        // where zmm FMAs run as two halves (Zen 4) the ymm costs half, so a 24-filter
+        // layer does 3/4 of a 32-wide panel's work. Sums in the same order as below.
+        var acc = GemmTile<V8>()
+        if accumulate { acc.load(c, ldc: ldc, rows: rows, cols: cols) }
+        acc.accumulate(taps: a, taps, cin: cin, aOffset: aOffset, b: UnsafeRawPointer(b))
+        acc.store(c, ldc: ldc, rows: rows, cols: cols, final: final, e)
+        return
     }
+    var acc = Tile()
+    if accumulate { acc.load(c, ldc: ldc, rows: rows, cols: cols) }
     var bp = UnsafeRawPointer(b)
     // An edge panel of at most VW filters (24-, 40-channel layers with NR 16), packed
     // VW wide (FilterPanels): half the FMAs. One chain per output, K in order, as in
@@ -140,19 +189,9 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
             }
         }
     } else {
-        for t in 0..<taps {
-            let rowp = a + t * MR
-            bp = acc.accumulate(rowp[0] + aOffset, rowp[1] + aOffset, rowp[2] + aOffset, rowp[3] + aOffset,
-                                rowp[4] + aOffset, rowp[5] + aOffset, k: cin, b: bp)
-        }
+        acc.accumulate(taps: a, taps, cin: cin, aOffset: aOffset, b: bp)
     }
-    // Straight from registers: rows past `rows` are never stored.
-    tileRow(0, acc.c00, acc.c01, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
-    tileRow(1, acc.c10, acc.c11, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
-    tileRow(2, acc.c20, acc.c21, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
-    tileRow(3, acc.c30, acc.c31, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
-    tileRow(4, acc.c40, acc.c41, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
-    tileRow(5, acc.c50, acc.c51, rows: rows, c: c, ldc: ldc, cols: cols, final: final, e)
+    acc.store(c, ldc: ldc, rows: rows, cols: cols, final: final, e)
 }
 
 /// Stores row r of a register tile (when r < rows): the epilogue for the `final`
@@ -161,7 +200,7 @@ func convTile(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int, b: 
 /// (their `@inline(__always)` not honoured there), and each call spilled the
 /// tile's other accumulators around it (objdump: vzeroupper, call, reloads).
 @_transparent
-func tileRow(_ r: Int, _ v0: V, _ v1: V, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, final: Bool,
+func tileRow<W: KernelVector>(_ r: Int, _ v0: V, _ v1: W, rows: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, final: Bool,
              _ e: Epilogue) {
     guard r < rows else { return }
     if final {
@@ -275,60 +314,65 @@ func activateTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: I
     for r in 0..<rows { activateRun(c + r * ldc, cols, e, residual: e.residual.advanced(by: r * ldc)) }
 }
 
-/// Reads one row of up to NR columns (zeros past `cols`).
+/// Reads one row of up to VW + W's lanes columns (zeros past `cols`).
 @inline(__always)
-func loadRow(_ p: UnsafePointer<Float>, cols: Int) -> (V, V) {
-    if cols == NR { return (V.load(p), V.load(p + VW)) }
+func loadRow<W: KernelVector>(_ p: UnsafePointer<Float>, cols: Int) -> (V, W) {
+    if cols == VW + W.scalarCount { return (V.load(p), W.load(p + VW)) }
     let n0 = min(cols, VW)
-    return (V.load(p, count: n0), cols > VW ? V.loadPartial(p + VW, cols - VW) : V())
+    return (V.load(p, count: n0), cols > VW ? W.loadPartial(p + VW, cols - VW) : W())
 }
 
-/// Writes one output row of up to NR columns: the epilogue of v + bias (with the
-/// residual), all but the activation (`activateTile` once the tile's rows are
-/// stored, by the conv's loop). A partial row's last vector goes through the same
-/// vector code, loaded and stored partially (`loadPartial`/`storePartial`).
+/// Writes one output row of up to VW + W's lanes columns (NR for W = V): the
+/// epilogue of v + bias (with the residual), all but the activation (`activateTile`
+/// once the tile's rows are stored, by the conv's loop). A partial row's last vector
+/// goes through the same vector code, loaded and stored partially.
 /// `@_transparent` like `tileRow`: inside convNHWC `@inline(__always)` left it a call.
 @_transparent
-func storeRow(_ v0: V, _ v1: V, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
-              residual: UnsafePointer<Float>?, _ e: Epilogue) {
-    if cols == NR {
+func storeRow<W: KernelVector>(_ v0: V, _ v1: W, _ out: UnsafeMutablePointer<Float>, cols: Int, bias: UnsafePointer<Float>?,
+                               residual: UnsafePointer<Float>?, _ e: Epilogue) {
+    if cols == VW + W.scalarCount {
         var a = v0, b = v1
-        if let bias { a += V.load(bias); b += V.load(bias + VW) }
+        if let bias { a += V.load(bias); b += W.load(bias + VW) }
         finish(a, residual: loadIfAny(residual), e).store(out)
         finish(b, residual: loadIfAny(residual, VW), e).store(out + VW)
         return
     }
-    // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
-    var j = 0
-    if cols >= VW {
-        var v = v0
-        if let bias { v += V.load(bias) }
-        finish(v, residual: loadIfAny(residual), e).store(out)
-        j = VW
+    guard cols >= VW else {
+        storePartialRow(v0, out, cols, bias: bias, residual: residual, e)
+        return
     }
-    guard j < cols else { return }
-    // The rest (fewer than VW) through the same vector epilogue, loaded and stored
-    // partially (masked where the set has it: lane by lane, this was a fifth of a
-    // 12-filter conv's time).
-    let n = cols - j
-    var v = j == 0 ? v0 : v1
-    if let bias { v += V.loadPartial(bias + j, n) }
-    var r: V? = nil
-    if let residual { r = V.loadPartial(residual + j, n) }
-    finish(v, residual: r, e).storePartial(out + j, n)
+    // VW or more columns: the first vector stores whole (24-, 40-channel layers end in 8 with NR 16).
+    var v = v0
+    if let bias { v += V.load(bias) }
+    finish(v, residual: loadIfAny(residual), e).store(out)
+    guard cols > VW else { return }
+    storePartialRow(v1, out + VW, cols - VW, bias: bias.advanced(by: VW), residual: residual.advanced(by: VW), e)
+}
+
+/// The first n (fewer than T's lanes) columns of a row through the same vector
+/// epilogue as whole vectors, loaded and stored partially (masked where the set has
+/// it: lane by lane, this was a fifth of a 12-filter conv's time).
+@_transparent
+func storePartialRow<T: KernelVector>(_ v: T, _ out: UnsafeMutablePointer<Float>, _ n: Int, bias: UnsafePointer<Float>?,
+                                      residual: UnsafePointer<Float>?, _ e: Epilogue) {
+    var v = v
+    if let bias { v += T.loadPartial(bias, n) }
+    var r: T? = nil
+    if let residual { r = T.loadPartial(residual, n) }
+    finish(v, residual: r, e).storePartial(out, n)
 }
 
 /// One output row (a fully connected layer at batch 1): c[NR] = a[k] @ b [k][NR]
-/// (b [k][VW] for a narrow edge panel of at most VW columns).
+/// (b [k][VW] for a narrow edge panel of at most VW columns, [k][tailNR] for a tail one).
 /// The weights stream once from memory: four k steps per iteration keep eight
 /// independent loads and FMA chains in flight.
 @inline(__always)
 func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
              epilogue e: Epilogue) {
-    var s0 = V(), s1 = V(), t0 = V(), t1 = V(), u0 = V(), u1 = V(), w0 = V(), w1 = V()
-    var bp = UnsafeRawPointer(b)
-    var q = 0
     if cols <= VW {
+        var s0 = V(), t0 = V(), u0 = V(), w0 = V()
+        var bp = UnsafeRawPointer(b)
+        var q = 0
         // A narrow edge panel, [k][VW]: the same four chains (k mod 4), one vector each.
         while q + 4 <= k {
             s0 = V.madd(s0, V(repeating: a[q]), bp.load(as: V.self))
@@ -347,19 +391,38 @@ func rowTile(_ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: Unsa
         storeRow(s0 + t0, V(), c, cols: cols, bias: e.bias, residual: e.residual, e)
         return
     }
+    if tailNR > 0 && cols <= tailNR {
+        rowTileColumns(V8.self, a, k: k, b: b, c: c, cols: cols, epilogue: e)
+    } else {
+        rowTileColumns(V.self, a, k: k, b: b, c: c, cols: cols, epilogue: e)
+    }
+}
+
+/// `rowTile` over a panel whose K row is a V and a W (NR columns; `tailNR` with W = V8).
+@inline(__always)
+func rowTileColumns<W: KernelVector>(_: W.Type, _ a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                     cols: Int, epilogue e: Epilogue) {
+    var s0 = V(), s1 = W(), t0 = V(), t1 = W(), u0 = V(), u1 = W(), w0 = V(), w1 = W()
+    var bp = UnsafeRawPointer(b)
+    let rowBytes = GemmTile<W>.rowBytes
+    var q = 0
     while q + 4 <= k {
         let x0 = V(repeating: a[q]), x1 = V(repeating: a[q + 1]), x2 = V(repeating: a[q + 2]), x3 = V(repeating: a[q + 3])
-        s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = V.madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
-        t0 = V.madd(t0, x1, bp.load(fromByteOffset: 2 * VB, as: V.self)); t1 = V.madd(t1, x1, bp.load(fromByteOffset: 3 * VB, as: V.self))
-        u0 = V.madd(u0, x2, bp.load(fromByteOffset: 4 * VB, as: V.self)); u1 = V.madd(u1, x2, bp.load(fromByteOffset: 5 * VB, as: V.self))
-        w0 = V.madd(w0, x3, bp.load(fromByteOffset: 6 * VB, as: V.self)); w1 = V.madd(w1, x3, bp.load(fromByteOffset: 7 * VB, as: V.self))
-        bp += 4 * NR * 4
+        let y0 = W(repeating: a[q]), y1 = W(repeating: a[q + 1]), y2 = W(repeating: a[q + 2]), y3 = W(repeating: a[q + 3])
+        s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = W.madd(s1, y0, bp.load(fromByteOffset: VB, as: W.self))
+        t0 = V.madd(t0, x1, bp.load(fromByteOffset: rowBytes, as: V.self))
+        t1 = W.madd(t1, y1, bp.load(fromByteOffset: rowBytes + VB, as: W.self))
+        u0 = V.madd(u0, x2, bp.load(fromByteOffset: 2 * rowBytes, as: V.self))
+        u1 = W.madd(u1, y2, bp.load(fromByteOffset: 2 * rowBytes + VB, as: W.self))
+        w0 = V.madd(w0, x3, bp.load(fromByteOffset: 3 * rowBytes, as: V.self))
+        w1 = W.madd(w1, y3, bp.load(fromByteOffset: 3 * rowBytes + VB, as: W.self))
+        bp += 4 * rowBytes
         q += 4
     }
     while q < k {
-        let x0 = V(repeating: a[q])
-        s0 = V.madd(s0, x0, bp.load(as: V.self)); s1 = V.madd(s1, x0, bp.load(fromByteOffset: VB, as: V.self))
-        bp += NR * 4
+        s0 = V.madd(s0, V(repeating: a[q]), bp.load(as: V.self))
+        s1 = W.madd(s1, W(repeating: a[q]), bp.load(fromByteOffset: VB, as: W.self))
+        bp += rowBytes
         q += 1
     }
     s0 += u0; s1 += u1; t0 += w0; t1 += w1

@@ -9,6 +9,8 @@ typealias V = SIMD8<Float>
 /// Lanes in V, and its size in bytes.
 let VW = 8
 let VB = 32
+/// No narrower panel than NR between NR/2 and NR: a half vector costs a whole one here.
+package let tailNR = 0
 /// GEMM tile columns: two vectors.
 package let NR = 16
 

@@ -11,6 +11,11 @@ let VW = 16
 let VB = 64
 /// GEMM tile columns: two vectors.
 package let NR = 32
+/// Width of a last filter panel of 17-24 columns: a zmm and a ymm (`convTile`).
+/// Zen 4 runs a zmm FMA as two halves and a ymm one in one, so such a panel costs
+/// 3/4 of a 32-wide one (PP-OCR det's 24-filter convs); on full-width cores it
+/// still streams 3/4 of the bytes.
+package let tailNR = VW + 8
 
 /// K depths above which convs are computed in K blocks of KC (Conv.swift):
 /// above 2 KC: measured faster on Zen 5, where the set was tuned (a 32-wide panel row is 128 bytes).

@@ -13,6 +13,8 @@ typealias V = SIMD4<Float>
 /// Lanes in V, and its size in bytes.
 let VW = 4
 let VB = 16
+/// No narrower panel than NR between NR/2 and NR: a half vector costs a whole one here.
+package let tailNR = 0
 /// GEMM tile columns: two vectors.
 package let NR = 8
 

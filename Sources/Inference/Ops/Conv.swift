@@ -68,7 +68,7 @@ struct ConvOp: Operator {
             return PreparedWeights(kind: .depthwise(PreparedWeights.copy(depthwise)), bias: bias, weightShape: w.shape, zeros: zeros)
         }
         let filters = w.data.withUnsafeBufferPointer { wp in
-            PackedFilters(nr: kernels.nr, groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] }
+            kernels.packFilters(groups: group, mg: m / group, cg: cg, taps: taps) { f, ci, t in wp[(f * cg + ci) * taps + t] }
         }
         return PreparedWeights(kind: .conv(filters), bias: bias, weightShape: w.shape, zeros: zeros)
     }

@@ -115,7 +115,7 @@ struct ConvTransposeOp: Operator {
         }
         let columns = taps * mg
         let filters = w.data.withUnsafeBufferPointer { wp in
-            PackedFilters(nr: kernels.nr, groups: group, mg: group == 1 ? paddedColumns(columns, nr: kernels.nr) : columns, cg: cg, taps: 1) {
+            kernels.packFilters(groups: group, mg: group == 1 ? paddedColumns(columns, nr: kernels.nr) : columns, cg: cg, taps: 1) {
                 col, ci, _ in
                 // Padding columns (one group) are zero filters.
                 if col >= group * columns { return 0 }

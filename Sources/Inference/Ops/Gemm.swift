@@ -71,7 +71,7 @@ struct GemmOp: Operator {
         let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         if let c, c.count != n && c.count != 1 { return nil }
         let bias = c.map { c in c.count == 1 ? [Float](repeating: beta * c.data[0], count: n) : c.data.map { beta * $0 } }
-        return PreparedWeights.dense(b, k: k, n: n, transposed: transB, alpha: alpha, bias: bias, nr: kernels.nr)
+        return PreparedWeights.dense(b, k: k, n: n, transposed: transB, alpha: alpha, bias: bias, kernels: kernels)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
@@ -127,7 +127,7 @@ struct MatMulOp: Operator {
 
     func prepare(constants: [Tensor?], kernels: KernelTable) throws -> PreparedWeights? {
         guard constants.count > 1, let b = constants[1], b.rank == 2 else { return nil }
-        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: nil, nr: kernels.nr)
+        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: nil, kernels: kernels)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
@@ -172,7 +172,7 @@ struct MatMulBiasOp: Operator {
         guard constants.count > 2, let b = constants[1], b.rank == 2, let bias = constants[2], bias.count == b.shape[1] else {
             throw attrs.fail("weights [K, N] and bias [N] must be constant")
         }
-        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: bias.data, nr: kernels.nr)
+        return PreparedWeights.dense(b, k: b.shape[0], n: b.shape[1], transposed: false, alpha: 1, bias: bias.data, kernels: kernels)
     }
 
     func lower(_ l: Lowering) throws -> (step: Plan.Step?, flops: Double) {
@@ -215,7 +215,7 @@ private struct MatrixProduct {
         let batches = count / (m * nn)
         let bBatched = bs.count > 2
         let shape = ConvShape.dense(rows: m, k: k, units: nn)
-        let nr = l.kernels.nr, panelFloats = FilterPanels.count(nr: nr, groups: 1, mg: nn, cg: k, taps: 1)
+        let (nr, tail) = (l.kernels.nr, l.kernels.tail), panelFloats = FilterPanels.count(nr: nr, tail: tail, groups: 1, mg: nn, cg: k, taps: 1)
         let flops = 2.0 * Double(batches * m * nn * k)
         let (transA, transB, alpha, beta, fused, threads) = (transA, transB, alpha, beta, l.fused, l.threads)
         let y = l.output
@@ -231,7 +231,7 @@ private struct MatrixProduct {
                     let src = xp + p * m * k
                     for i in 0..<m { for q in 0..<k { aRow[i * k + q] = alpha * (transA ? src[q * m + i] : src[i * k + q]) } }
                     let bb = bp + (bBatched ? p * k * nn : 0)
-                    let panels = FilterPanels.pack(into: panelData, nr: nr, groups: 1, mg: nn, cg: k, taps: 1) { j, q, _ in
+                    let panels = FilterPanels.pack(into: panelData, nr: nr, tail: tail, groups: 1, mg: nn, cg: k, taps: 1) { j, q, _ in
                         transB ? bb[j * k + q] : bb[q * nn + j]
                     }
                     kernels.conv(aRow, shape, panels, Epilogue(), aRow, yp + p * m * nn, threads)

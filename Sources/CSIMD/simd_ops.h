@@ -37,6 +37,11 @@ static inline void vl_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
 
+/// Asks for the cache line at p into L2 (prefetcht1): for data needed well ahead.
+static inline void vl_prefetch_l2(const void *p) {
+    __builtin_prefetch(p, 0, 2);
+}
+
 typedef int vl_int8 __attribute__((ext_vector_type(8)));
 typedef float vl_v8sf __attribute__((__vector_size__(32)));
 typedef int vl_v8si __attribute__((__vector_size__(32)));

@@ -46,6 +46,10 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     // in blocks of at most KC, so one filter micro-panel (KC x NR) stays in L1 while
     // all the task's row tiles pass it; partial sums wait in y between blocks.
     let chunks = !gather && k > kBlockedAbove ? kBlocks(taps: taps, cg: cg) : []
+    // An input larger than L2 (PP-OCR det's 48 channels at 272x480, 25 MB) came from
+    // memory as the tiles reached it, and the FMAs waited: each tile asks L2 for the
+    // input rows the next output row adds under its columns (`prefetchNextOutputRow`).
+    let prefetchInput = f.groups == 1 && s.batch * s.h * s.w * s.c > (1 << 19)
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
@@ -87,6 +91,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                 if wide {
                                     // The last full panel and the narrow one together (`wideTile`).
                                     for t in c0..<c1 {
+                                        if prefetchInput && bi == 0 { prefetchNextOutputRow(x, s, m0: t * MR) }
                                         wideTilePair(table + (t - c0) * perTile, taps: taps, cin: cg, f, group: g, e, y: y, ldc: s.m,
                                                      row0: t * MR, rows: least(MR, rows - t * MR))
                                     }
@@ -98,6 +103,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                     te.bias = e.bias.advanced(by: col)
                                     let panel = panelStart(f, group: g, p) + bOffset
                                     for t in c0..<c1 {
+                                        if prefetchInput && bi == 0 && !wide && p == pLo { prefetchNextOutputRow(x, s, m0: t * MR) }
                                         let off = t * MR * s.m + col
                                         te.residual = e.residual.advanced(by: off)
                                         convTile(table + (t - c0) * perTile + blk.taps.lowerBound * MR, taps: blk.taps.count,
@@ -301,6 +307,27 @@ func wideTilePair(_ a: UnsafePointer<UnsafePointer<Float>>, taps: Int, cin: Int,
         te.residual = e.residual.advanced(by: off)
         wideTile(a, row0: 3 * half, taps: taps, cin: cin, b: panelStart(f, group: g, p), bn: panelStart(f, group: g, p + 1), c: y + off, ldc: ldc,
                  rows: least(3, rows - 3 * half), cols: f.mg - p * NR, epilogue: te)
+    }
+}
+
+/// Asks L2 for the input a conv's next output row adds under the columns of the
+/// row tile at output row m0: the window rows below the current window's last, from
+/// the tile's first window column to its last, all channels (ungrouped convs). The
+/// sweep reaches them one output row later, long enough for memory to answer.
+@inline(__always)
+func prefetchNextOutputRow(_ x: UnsafePointer<Float>, _ s: ConvShape, m0: Int) {
+    let win = s.win, at = OutputCursor(m0, s)
+    guard at.oy + 1 < s.oh else { return }
+    let lastNow = at.oy * win.stride.h - win.pads.t + (win.kernel.h - 1) * win.dilation.h
+    let ix0 = max(0, at.ox * win.stride.w - win.pads.l)
+    let ix1 = min(s.w, (at.ox + MR - 1) * win.stride.w - win.pads.l + (win.kernel.w - 1) * win.dilation.w + 1)
+    guard ix1 > ix0 else { return }
+    for ky in 0..<win.kernel.h {
+        let iy = (at.oy + 1) * win.stride.h - win.pads.t + ky * win.dilation.h
+        guard iy > lastNow && iy >= 0 && iy < s.h else { continue }
+        let from = x + ((at.img * s.h + iy) * s.w + ix0) * s.c, n = (ix1 - ix0) * s.c
+        var i = 0
+        while i < n { vl_prefetch_l2(from + i); i += 16 }
     }
 }
 

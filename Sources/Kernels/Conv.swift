@@ -46,10 +46,12 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
     // in blocks of at most KC, so one filter micro-panel (KC x NR) stays in L1 while
     // all the task's row tiles pass it; partial sums wait in y between blocks.
     let chunks = !gather && k > kBlockedAbove ? kBlocks(taps: taps, cg: cg) : []
-    // An input larger than L2 (PP-OCR det's 48 channels at 272x480, 25 MB) came from
-    // memory as the tiles reached it, and the FMAs waited: each tile asks L2 for the
-    // input rows the next output row adds under its columns (`prefetchNextOutputRow`).
-    let prefetchInput = f.groups == 1 && s.batch * s.h * s.w * s.c > (1 << 19)
+    // An input larger than L2 (2 MB here; PP-OCR det's 48 channels at 272x480 are 25 MB)
+    // comes from memory as the tiles reach it, and the FMAs wait: such convs prefetch.
+    let inputOutgrowsL2 = s.batch * s.h * s.w * s.c > (1 << 19)
+    // Windowed, ungrouped: each tile asks L2 for the input rows the next output row
+    // adds under its columns (`prefetchNextOutputRow`).
+    let prefetchInput = f.groups == 1 && inputOutgrowsL2
     let work = { (task: Int) in
         let x = UnsafePointer<Float>(bitPattern: xAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddr)!
         let (tLo, tHi) = byPanels ? (0, tiles) : (tiles * task / tasks, tiles * (task + 1) / tasks)
@@ -85,13 +87,13 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                             let c1 = min(tHi, c0 + chunkTiles)
                             for t in c0..<c1 {
                                 tilePointers(x, s, tile: t, rows: rows, channel0: g * cg, zeros: zeros, into: table + (t - c0) * perTile)
+                                if prefetchInput { prefetchNextOutputRow(x, s, m0: t * MR) }
                             }
                             for (bi, blk) in blocks.enumerated() {
                                 let kOffset = blk.taps.lowerBound * cg + blk.channels.lowerBound
                                 if wide {
                                     // The last full panel and the narrow one together (`wideTile`).
                                     for t in c0..<c1 {
-                                        if prefetchInput && bi == 0 { prefetchNextOutputRow(x, s, m0: t * MR) }
                                         wideTilePair(table + (t - c0) * perTile, taps: taps, cin: cg, f, group: g, e, y: y, ldc: s.m,
                                                      row0: t * MR, rows: least(MR, rows - t * MR))
                                     }
@@ -103,7 +105,6 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                                     te.bias = e.bias.advanced(by: col)
                                     let panel = panelStart(f, group: g, p) + bOffset
                                     for t in c0..<c1 {
-                                        if prefetchInput && bi == 0 && !wide && p == pLo { prefetchNextOutputRow(x, s, m0: t * MR) }
                                         let off = t * MR * s.m + col
                                         te.residual = e.residual.advanced(by: off)
                                         convTile(table + (t - c0) * perTile + blk.taps.lowerBound * MR, taps: blk.taps.count,
@@ -133,7 +134,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
         // line): each tile asks for the rows two tiles ahead. (PP-OCR det's 1x1 96->48 at
         // 136x240: 6.0-7.4 -> 4.8-6.4 ms; det -5%, the classifiers, whose inputs are
         // smaller, unchanged: same-binary A/B.)
-        let prefetchRows = pointwise && cg == s.c && rows * s.c > (1 << 19)
+        let prefetchRows = pointwise && cg == s.c && inputOutgrowsL2
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * MR + MR) { buf in
         // Gathered rows: [6][k] plus 8 floats of slack for whole-vector copies.
         let segmentVectors = (win.kernel.w * cg + 7) / 8
@@ -151,8 +152,7 @@ package func convNHWC(_ x: UnsafePointer<Float>, _ s: ConvShape, filters f: Filt
                         if pointwise { for r in 0..<MR { ptrs[r] = x + least(m0 + r, rows - 1) * s.c + g * cg } }
                         if prefetchRows && b0 == pLo {
                             let ahead = (m0 + 2 * MR) * s.c, end = least(rows * s.c, ahead + MR * s.c)
-                            var at = ahead
-                            while at < end { vl_prefetch(x + at); at += 16 }
+                            prefetchFloats(x + ahead, count: end - ahead)
                         }
                         // Row taps: when every row's window lies inside the image columns, each
                         // window row is kw*C contiguous floats, read in place as one tap of kw*C
@@ -325,9 +325,18 @@ func prefetchNextOutputRow(_ x: UnsafePointer<Float>, _ s: ConvShape, m0: Int) {
     for ky in 0..<win.kernel.h {
         let iy = (at.oy + 1) * win.stride.h - win.pads.t + ky * win.dilation.h
         guard iy > lastNow && iy >= 0 && iy < s.h else { continue }
-        let from = x + ((at.img * s.h + iy) * s.w + ix0) * s.c, n = (ix1 - ix0) * s.c
-        var i = 0
-        while i < n { vl_prefetch_l2(from + i); i += 16 }
+        prefetchFloats(x + ((at.img * s.h + iy) * s.w + ix0) * s.c, count: (ix1 - ix0) * s.c, intoL2: true)
+    }
+}
+
+/// Asks the cache for the floats p..<p+count, a 64-byte line at a time: into L1
+/// for data a few tiles ahead, into L2 (`intoL2`) for data a whole output row ahead.
+@inline(__always)
+func prefetchFloats(_ p: UnsafePointer<Float>, count: Int, intoL2: Bool = false) {
+    var i = 0
+    while i < count {
+        if intoL2 { vl_prefetch_l2(p + i) } else { vl_prefetch(p + i) }
+        i += 16
     }
 }
 
